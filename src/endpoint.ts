@@ -1,0 +1,53 @@
+/**
+ * Resolves where the Participant Service lives.
+ *
+ * @module
+ */
+
+/** Where a Participant Service client sends its calls. */
+export interface EndpointOptions {
+  /**
+   * The AWS region of the Amazon Connect instance, such as `us-east-1`. Ignored when
+   * `endpoint` is given.
+   */
+  region?: string;
+  /**
+   * Any Participant Service base URL, such as the local service's `http://127.0.0.1:8788`.
+   * Takes precedence over `region`.
+   */
+  endpoint?: string | URL;
+}
+
+const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
+
+/**
+ * Returns the base URL of the Participant Service for an endpoint or a region.
+ *
+ * @param options The region or the endpoint.
+ * @returns The base URL, without a trailing slash.
+ * @throws {TypeError} When neither is given, the region is malformed or the endpoint is not
+ * an http(s) URL.
+ *
+ * @example Resolve a region
+ * ```ts
+ * import { participantEndpoint } from "./endpoint.ts";
+ * console.log(participantEndpoint({ region: "eu-west-2" }));
+ * // https://participant.connect.eu-west-2.amazonaws.com
+ * ```
+ */
+export function participantEndpoint(options: EndpointOptions): string {
+  if (options.endpoint !== undefined) {
+    const url = new URL(options.endpoint);
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new TypeError(`endpoint must be an http(s) URL, got ${url.protocol}`);
+    }
+    return url.href.replace(/\/+$/, "");
+  }
+  if (options.region === undefined) {
+    throw new TypeError("give a region (such as us-east-1) or an endpoint");
+  }
+  if (!REGION.test(options.region)) {
+    throw new TypeError(`not an AWS region: ${JSON.stringify(options.region)}`);
+  }
+  return `https://participant.connect.${options.region}.amazonaws.com`;
+}
