@@ -24,7 +24,7 @@ export type TransportErrorName = "NetworkError" | "TimeoutError";
  */
 export interface ParticipantServiceError {
   /** The error's name, such as `AccessDeniedException`. */
-  name: ParticipantErrorName | TransportErrorName | (string & {});
+  name: ParticipantErrorName | TransportErrorName | (string & Record<never, never>);
   /** What went wrong, in the service's words. */
   message: string;
   /** The HTTP status, or 0 where no answer came. */

@@ -1,0 +1,49 @@
+/**
+ * The `PUT` of an attachment's bytes to its pre-signed URL.
+ *
+ * @module
+ */
+
+/** What a {@link PutObject} is given. */
+export interface PutObjectInit {
+  /** `HeadersToInclude`, to send exactly. */
+  headers: Record<string, string>;
+  /** The bytes. A stream must carry exactly `size` bytes. */
+  body: BodyInit;
+  /** The exact size in bytes (`Content-Length`). */
+  size: number;
+  /** Cancels the upload. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends an attachment's bytes to a pre-signed URL and returns S3's answer. Runtimes differ in
+ * how a stream body keeps its `Content-Length` (S3 refuses chunked uploads), so this is the
+ * seam where each runtime plugs in what works there.
+ */
+export type PutObject = (url: string, init: PutObjectInit) => Promise<Response>;
+
+/**
+ * A {@link PutObject} on `fetch`. Right for `Blob`/`File`/bytes bodies everywhere, and for a
+ * stream that `fetch` sends with its length: an incoming request body in Deno and workerd,
+ * or a workerd `FixedLengthStream`.
+ *
+ * @param url The pre-signed URL.
+ * @param init Headers, body and size.
+ * @returns S3's answer.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetchPut } from "./put.ts";
+ * const response = await fetchPut(url, { headers, body: file, size: file.size });
+ * ```
+ */
+export const fetchPut: PutObject = (url, { headers, body, signal }) =>
+  fetch(url, {
+    method: "PUT",
+    headers,
+    body,
+    signal,
+    // Required by fetch for stream bodies; ignored for others.
+    duplex: "half",
+  } as RequestInit);
