@@ -10,6 +10,11 @@ import { AwsClient, AwsV4Signer } from "aws4fetch";
 export interface S3Target {
   /** The S3 base URL, such as `http://127.0.0.1:4568`. */
   url: string;
+  /**
+   * The S3 base URL that pre-signed URLs name, when clients reach S3 another way (such as
+   * through a proxy that adds latency or faults). @default {url}
+   */
+  publicUrl?: string;
   /** The bucket. */
   bucket: string;
   accessKeyId: string;
@@ -29,10 +34,11 @@ export interface PresignedRequest {
  *
  * @param target The bucket.
  * @param key The object key.
+ * @param base The S3 base URL to use.
  */
-export function objectUrl(target: S3Target, key: string): string {
+export function objectUrl(target: S3Target, key: string, base = target.url): string {
   const path = key.split("/").map(encodeURIComponent).join("/");
-  return `${target.url}/${target.bucket}/${path}`;
+  return `${base}/${target.bucket}/${path}`;
 }
 
 /**
@@ -52,7 +58,7 @@ export async function presignObject(
   headers: Record<string, string>,
   expiresInSeconds: number,
 ): Promise<PresignedRequest> {
-  const url = new URL(objectUrl(target, key));
+  const url = new URL(objectUrl(target, key, target.publicUrl ?? target.url));
   url.searchParams.set("X-Amz-Expires", String(expiresInSeconds));
   const signer = new AwsV4Signer({
     url: url.href,

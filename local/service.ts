@@ -41,6 +41,8 @@ export interface LocalService {
   store: Store;
   /** Faults armed through `POST /_local/faults` or directly. */
   faults: FaultInjector;
+  /** The S3 target; set `s3.publicUrl` to hand out URLs through a proxy. */
+  s3: S3Target;
 }
 
 type ErrorShape =
@@ -460,7 +462,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     return participant;
   }
 
-  return { app, store, faults };
+  return { app, store, faults, s3 };
 }
 
 function denied(): ServiceFault {
