@@ -127,6 +127,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
  *
  * @param options The configuration.
  * @returns `PARTICIPANT_ENDPOINT`, `UPLOAD_HOSTS` and the rest.
+ *
+ * @example
+ * ```ts ignore
+ * const vars = workerVars({ participantUrl: stack.participantUrl, uploadHosts: ["127.0.0.1:4568"] });
+ * ```
  */
 export function workerVars(options: Omit<StartWorkerOptions, "runtime">): Record<string, string> {
   return {
@@ -245,7 +250,16 @@ function readCmdline(pid: number): string {
   }
 }
 
-/** The compatibility date of `worker/wrangler.jsonc`, so Miniflare runs what deploys. */
+/**
+ * The compatibility date of `worker/wrangler.jsonc`, so that Miniflare runs what deploys.
+ *
+ * @returns The date, such as `2026-04-01`.
+ *
+ * @example
+ * ```ts ignore
+ * new Miniflare({ compatibilityDate: compatibilityDate(), ... });
+ * ```
+ */
 export function compatibilityDate(): string {
   const config = Deno.readTextFileSync(WRANGLER_CONFIG);
   const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
@@ -263,6 +277,11 @@ const SOURCES = ["worker", "src", "generated"];
  * never changes, so a `wrangler dev` watching it never reloads.
  *
  * @returns The bundle's path.
+ *
+ * @example
+ * ```ts ignore
+ * const scriptPath = await workerBundle();
+ * ```
  */
 export async function workerBundle(): Promise<string> {
   const folder = `${ROOT}dist/bundles/${await sourceHash()}`;
