@@ -142,3 +142,40 @@ export async function putUpload(
   const text = await response.text();
   return { status: response.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1] };
 }
+
+/** A small HTTP server on a free port, for answers the local service would never send. */
+export interface TinyServer {
+  /** Its base URL, such as `http://127.0.0.1:41234`. */
+  url: string;
+  /** How many requests it has received. */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on 127.0.0.1 on a free port, over real sockets.
+ *
+ * @param handler Answers each request; it is told the request's number, from 1.
+ */
+export function serveTiny(
+  handler: (request: Request, n: number) => Response | Promise<Response>,
+): TinyServer {
+  let requests = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => handler(request, ++requests),
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    get requests() {
+      return requests;
+    },
+    close: () => server.shutdown(),
+  };
+}
+
+/** A 200 answer whose connection breaks after the headers. */
+export function brokenAnswer(): Response {
+  const body = new ReadableStream({ start: (c) => c.error(new Error("cut off")) });
+  return new Response(body, { headers: { "content-type": "application/json" } });
+}
