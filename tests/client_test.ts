@@ -202,7 +202,7 @@ Deno.test("the client against the local service", async (t) => {
     await t.step("with retry on, dropped connections and stalled answers are retried", async () => {
       const client = createParticipantClient({
         endpoint: url,
-        retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, attemptTimeoutMs: 150 },
+        retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, attemptTimeoutMs: 400 },
       });
       const { connectionToken } = await openChat(once);
       await clearFaults(url);
@@ -211,7 +211,12 @@ Deno.test("the client against the local service", async (t) => {
       assert.equal((await callCounts(url)).GetTranscript, 3);
       await clearFaults(url);
       // The message is sent, then its answer stalls past the try's time-out.
-      await armFault(url, { operation: "SendMessage", kind: "delay", delayMs: 600, when: "after" });
+      await armFault(url, {
+        operation: "SendMessage",
+        kind: "delay",
+        delayMs: 1500,
+        when: "after",
+      });
       const sent = await client.sendMessage(connectionToken, {
         ContentType: "text/plain",
         Content: "hello",
