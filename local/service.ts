@@ -236,6 +236,9 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     if (types.includes("WEBRTC_CONNECTION")) {
       throw new ServiceFault("ValidationException", "This chat has no WebRTC capability");
     }
+    if (body.ConnectParticipant !== undefined && typeof body.ConnectParticipant !== "boolean") {
+      throw new ServiceFault("ValidationException", "ConnectParticipant must be true or false");
+    }
     store.connect(participant, connectionTtlSeconds * 1000);
     const expiry = new Date(participant.connectionExpiresAt!).toISOString();
     const answer: Record<string, unknown> = {};

@@ -242,6 +242,32 @@ Deno.test("the local Participant Service", async (t) => {
       });
     });
 
+    await t.step("CreateParticipantConnection checks its input", async () => {
+      const { participantToken } = await openChat(client);
+      const bad = [
+        { Type: [] },
+        { Type: "CONNECTION_CREDENTIALS" },
+        { Type: ["CONNECTION_CREDENTIALS", "CARRIER_PIGEON"] },
+        { Type: ["WEBRTC_CONNECTION"] },
+        { ConnectParticipant: "yes" },
+      ];
+      for (const body of bad) {
+        const response = await fetch(`${url}/participant/connection`, {
+          method: "POST",
+          headers: { "X-Amz-Bearer": participantToken },
+          body: JSON.stringify(body),
+        });
+        await response.body?.cancel();
+        assert.equal(response.status, 400, JSON.stringify(body));
+        assert.equal(response.headers.get("x-amzn-errortype"), "ValidationException");
+      }
+      const fine = await client.createParticipantConnection(participantToken, {
+        Type: ["WEBSOCKET"],
+        ConnectParticipant: false,
+      });
+      assert.ok(fine.data?.Websocket?.Url && !fine.data.ConnectionCredentials);
+    });
+
     await t.step("CORS preflights are answered for the headers SDK clients send", async () => {
       const wanted = [
         "x-amz-bearer",
