@@ -37,7 +37,7 @@ export interface ParticipantServiceError {
 
 /**
  * Reduces a raw error type to its shape name: `aws.protocols#ValidationException:http://...`
- * becomes `ValidationException`.
+ * becomes `ValidationException`. Where a header was repeated (`A, A`), the first value counts.
  *
  * @param raw The value of `X-Amzn-ErrorType`, a body `code` or a body `__type`.
  * @returns The bare shape name.
@@ -49,12 +49,12 @@ export interface ParticipantServiceError {
  * ```
  */
 export function sanitizeErrorName(raw: string): string {
-  let name = raw.trim();
+  let name = raw.split(",")[0].trim();
   const colon = name.indexOf(":");
   if (colon >= 0) name = name.slice(0, colon);
   const hash = name.lastIndexOf("#");
   if (hash >= 0) name = name.slice(hash + 1);
-  return name;
+  return name.trim();
 }
 
 /**
