@@ -10,7 +10,12 @@ import { type EndpointOptions, participantEndpoint } from "./endpoint.ts";
 import { parseServiceError, type ParticipantServiceError, transportError } from "./errors.ts";
 import { retryingFetch, type RetryOptions } from "./retry.ts";
 
+/** @internal The request and response shapes, from `openapi.yaml`. */
 type Schemas = components["schemas"];
+/** @internal The openapi-fetch client typed from `openapi.yaml`. */
+type RawClient = Client<paths>;
+/** @internal openapi-fetch middleware. */
+type ClientMiddleware = Middleware;
 
 /** Options of {@link createParticipantClient}. */
 export interface ParticipantClientOptions extends EndpointOptions {
@@ -25,7 +30,7 @@ export interface ParticipantClientOptions extends EndpointOptions {
    */
   retry?: RetryOptions | false;
   /** openapi-fetch middleware, run on every call (for logging, tracing, headers). */
-  middleware?: Middleware[];
+  middleware?: ClientMiddleware[];
 }
 
 /** Per-call options. */
@@ -57,7 +62,7 @@ export interface ParticipantClient {
   /** The base URL calls go to. */
   readonly baseUrl: string;
   /** The underlying openapi-fetch client, typed from `openapi.yaml`, for anything else. */
-  readonly raw: Client<paths>;
+  readonly raw: RawClient;
   /** CreateParticipantConnection, with a ParticipantToken. */
   createParticipantConnection(
     participantToken: string,

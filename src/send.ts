@@ -20,6 +20,7 @@ import { fetchPut, type PutObject } from "./put.ts";
 /** Why an upload failed; stable, for programs to branch on. */
 export type AttachmentErrorCode =
   | AttachmentProblemCode
+  | "invalid_file"
   | "access_denied"
   | "throttled"
   | "quota_exceeded"
@@ -51,6 +52,8 @@ export class AttachmentError extends Error {
   readonly attachmentId?: string;
 
   /**
+   * Makes the error; thrown by the upload functions, rarely built by callers.
+   *
    * @param code The stable reason.
    * @param stage The step that failed.
    * @param message What went wrong, for people.
