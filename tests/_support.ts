@@ -22,3 +22,82 @@ export async function sha256(bytes: BufferSource): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** What a finished subprocess left behind. */
+export interface ProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as bytes, for binary output. */
+  stdoutBytes: Uint8Array;
+}
+
+/**
+ * Runs `deno` (the one running the tests) with arguments, as a user would in a shell: no
+ * inherited `CONNECT_*` variables unless given, `NO_COLOR` set.
+ */
+export async function runDeno(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProcessResult> {
+  return await runCommand(Deno.execPath(), args, options);
+}
+
+/** Runs a program and collects its exit code and output; stdin is closed. */
+export async function runCommand(
+  program: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProcessResult> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const [key, value] of Object.entries(Deno.env.toObject())) {
+    if (!key.startsWith("CONNECT_") && key !== "AWS_REGION") env[key] = value;
+  }
+  const output = await new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: { ...env, ...options.env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    stdoutBytes: output.stdout,
+  };
+}
+
+/** The repository's root folder. */
+export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
+
+/**
+ * Serves a folder over plain HTTP on 127.0.0.1 (a free port), the way a static host serves a
+ * module by URL: `.ts` files as `application/typescript`.
+ */
+export function serveFolder(root: string): { url: string; close(): Promise<void> } {
+  const types: Record<string, string> = {
+    ts: "application/typescript; charset=utf-8",
+    js: "text/javascript; charset=utf-8",
+    json: "application/json",
+    yaml: "text/yaml",
+    md: "text/markdown",
+  };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = decodeURIComponent(new URL(req.url).pathname);
+    if (path.split("/").includes("..")) return new Response("no", { status: 400 });
+    try {
+      const body = await Deno.readFile(root.replace(/\/$/, "") + path);
+      const ext = path.split(".").at(-1) ?? "";
+      return new Response(body, {
+        headers: { "content-type": types[ext] ?? "application/octet-stream" },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+}
