@@ -171,18 +171,18 @@ async function run(
   if (toStdout && Deno.stdout.isTerminal()) {
     throw new UsageError("stdout is a terminal: give -o FILE to save the attachment");
   }
-  let listener: ProgressListener | undefined;
+  const relay: { to?: ProgressListener } = {};
   const download = await downloadAttachment({
     ...service,
     connectionToken,
     attachmentId,
     signal,
-    onProgress: (progress) => listener?.(progress),
+    onProgress: (progress) => relay.to?.(progress),
   });
   const shownName = download.name && !nameProblem(download.name) ? download.name : attachmentId;
   const progress = showProgress ? progressBar(shownName) : undefined;
-  listener = progress?.listener;
-  listener?.({ loaded: 0, total: download.size });
+  relay.to = progress?.listener;
+  relay.to?.({ loaded: 0, total: download.size });
   const save = async (target: WritableStream<Uint8Array>, preventClose: boolean) => {
     try {
       await download.body.pipeTo(target, { preventClose, signal });
