@@ -127,6 +127,7 @@ export class ProgressBar {
   #last: TransferProgress = { loaded: 0, total: 0 };
   #drawn = false;
   #done = false;
+  #completedAt?: number;
 
   /**
    * Makes a bar; nothing is drawn until the first update.
@@ -153,14 +154,15 @@ export class ProgressBar {
     this.#last = { ...progress };
     const now = this.#options.now();
     const complete = progress.loaded >= progress.total;
+    if (complete) this.#completedAt ??= now;
     if (!complete && now - this.#lastDraw < this.#options.minIntervalMs) return;
     this.#draw(now);
   }
 
-  /** Draws the final state and ends the line. */
+  /** Draws the final state (the rate as of the last byte) and ends the line. */
   finish(): void {
     if (this.#done) return;
-    this.#draw(this.#options.now());
+    this.#draw(this.#completedAt ?? this.#options.now());
     this.#options.write("\n");
     this.#done = true;
   }

@@ -5,7 +5,7 @@
  */
 
 import { describeFile, type FileInput } from "./file_input.ts";
-import { checkAttachment, contentTypeForName } from "./limits.ts";
+import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "./limits.ts";
 import type { ProgressListener } from "./progress.ts";
 import { fetchPut, type PutObject } from "./put.ts";
 import { AttachmentError, sendAttachment, type SentAttachment } from "./send.ts";
@@ -119,7 +119,9 @@ export async function uploadAttachment(options: UploadAttachmentOptions): Promis
     throw new AttachmentError(
       "unsupported_type",
       "validate",
-      `cannot tell the type of ${JSON.stringify(name)} from its extension: pass contentType`,
+      `${JSON.stringify(name)} has no extension Amazon Connect chat accepts (${
+        Object.keys(ATTACHMENT_TYPES).map((ext) => "." + ext).join(" ")
+      }); to send it anyway under an accepted type, pass contentType`,
     );
   }
   const problem = checkAttachment({ name, contentType, size: source.size, maxBytes, allowedTypes });

@@ -29,7 +29,7 @@ export interface ProcessResult {
   stdout: string;
   stderr: string;
   /** stdout as bytes, for binary output. */
-  stdoutBytes: Uint8Array;
+  stdoutBytes: Uint8Array<ArrayBuffer>;
 }
 
 /**
