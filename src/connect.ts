@@ -7,7 +7,15 @@
 import { ParticipantCallError } from "./call_error.ts";
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
 
-/** Options of {@link connect}. */
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "./connect.ts";
+ * const options: ConnectOptions = { endpoint: "http://127.0.0.1:8788", participantToken: "…" };
+ * ```
+ */
 export interface ConnectOptions extends ParticipantServiceOptions {
   /** The ParticipantToken from StartChatContact (or the chat widget). */
   participantToken: string;

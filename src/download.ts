@@ -12,7 +12,20 @@ import {
   resolveClient,
 } from "./service_options.ts";
 
-/** Options of {@link downloadAttachment}. */
+/**
+ * Options of {@link downloadAttachment}.
+ *
+ * @example
+ * ```ts
+ * import type { DownloadAttachmentOptions } from "./download.ts";
+ * const options: DownloadAttachmentOptions = {
+ *   region: "us-east-1",
+ *   connectionToken: "…",
+ *   attachmentId: "…",
+ *   onProgress: ({ loaded, total }) => console.log(`${loaded}/${total}`),
+ * };
+ * ```
+ */
 export interface DownloadAttachmentOptions extends ParticipantServiceOptions {
   /** The participant's ConnectionToken. */
   connectionToken: string;

@@ -7,7 +7,15 @@
 import { ParticipantCallError } from "./call_error.ts";
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
 
-/** Options of {@link listAttachments}. */
+/**
+ * Options of {@link listAttachments}.
+ *
+ * @example
+ * ```ts
+ * import type { ListAttachmentsOptions } from "./transcript.ts";
+ * const options: ListAttachmentsOptions = { region: "us-east-1", connectionToken: "…" };
+ * ```
+ */
 export interface ListAttachmentsOptions extends ParticipantServiceOptions {
   /** The participant's ConnectionToken. */
   connectionToken: string;

@@ -15,7 +15,21 @@ import {
   resolveClient,
 } from "./service_options.ts";
 
-/** Options of {@link uploadAttachment}. */
+/**
+ * Options of {@link uploadAttachment}.
+ *
+ * @example
+ * ```ts
+ * import type { UploadAttachmentOptions } from "./upload.ts";
+ * const options: UploadAttachmentOptions = {
+ *   region: "us-east-1",
+ *   connectionToken: "…",
+ *   file: new Blob(["a,b\n1,2\n"]).stream(),
+ *   size: 8,
+ *   name: "table.csv",
+ * };
+ * ```
+ */
 export interface UploadAttachmentOptions extends ParticipantServiceOptions {
   /** The participant's ConnectionToken (see {@link connect} to get one). */
   connectionToken: string;
