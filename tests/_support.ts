@@ -73,31 +73,3 @@ export async function runCommand(
 
 /** The repository's root folder. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
-
-/**
- * Serves a folder over plain HTTP on 127.0.0.1 (a free port), the way a static host serves a
- * module by URL: `.ts` files as `application/typescript`.
- */
-export function serveFolder(root: string): { url: string; close(): Promise<void> } {
-  const types: Record<string, string> = {
-    ts: "application/typescript; charset=utf-8",
-    js: "text/javascript; charset=utf-8",
-    json: "application/json",
-    yaml: "text/yaml",
-    md: "text/markdown",
-  };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
-    if (path.split("/").includes("..")) return new Response("no", { status: 400 });
-    try {
-      const body = await Deno.readFile(root.replace(/\/$/, "") + path);
-      const ext = path.split(".").at(-1) ?? "";
-      return new Response(body, {
-        headers: { "content-type": types[ext] ?? "application/octet-stream" },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
-}

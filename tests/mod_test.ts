@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, downloadAttachment } from "../src/mod.ts";
-import { randomBytes, REPO_ROOT, runDeno, serveFolder, sha256 } from "./_support.ts";
+import { serveModules } from "../local/module_host.ts";
+import { randomBytes, REPO_ROOT, runDeno, sha256 } from "./_support.ts";
 
 Deno.test("a script in an empty folder imports src/mod.ts and src/cli.ts by URL and uploads to the local stack", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  const host = serveFolder(REPO_ROOT);
+  const host = serveModules(REPO_ROOT, { port: 0 });
   const dir = await Deno.makeTempDir({ prefix: "url-import-" });
   try {
     const chat = await openChat(createParticipantClient({ endpoint: stack.participantUrl }));
