@@ -106,7 +106,8 @@ export async function main(args: string[]): Promise<number> {
     const { exitCode, code, message } = controller.signal.aborted
       ? { exitCode: EXIT_CODES.interrupted, code: "interrupted", message: "interrupted" }
       : describeFailure(error);
-    writeErr(redact(`error: ${message}${code === "internal" ? "" : ` (${code})`}\n`));
+    const suffix = code === "internal" || code === "interrupted" ? "" : ` (${code})`;
+    writeErr(redact(`error: ${message}${suffix}\n`));
     if (parsed.json) {
       writeOut(redact(JSON.stringify({ error: { code, message, exitCode } }) + "\n"));
     }

@@ -268,3 +268,44 @@ Deno.test("cli --help works for every command", async () => {
     }
   });
 });
+
+Deno.test("cli stops on Ctrl-C (SIGINT) with exit code 130", async () => {
+  // A service that takes the call and never answers, so the CLI is surely mid-call.
+  let arrived!: () => void;
+  const called = new Promise<void>((resolve) => (arrived = resolve));
+  const never = Promise.withResolvers<Response>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    arrived();
+    return never.promise;
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "hello");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-config",
+        CLI,
+        "upload",
+        "notes.txt",
+        "--endpoint",
+        `http://127.0.0.1:${server.addr.port}`,
+      ],
+      cwd: dir,
+      env: { CONNECT_CONNECTION_TOKEN: "token", NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await called;
+    child.kill("SIGINT");
+    const { code, stderr } = await child.output();
+    assert.equal(code, 130);
+    assert.equal(new TextDecoder().decode(stderr), "error: interrupted\n");
+  } finally {
+    never.resolve(new Response("{}"));
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
