@@ -105,10 +105,11 @@ Deno.test("cli upload draws a progress bar on a terminal (a real pty), and --qui
     const shown = await onTerminal(command, env, dir);
     assert.equal(shown.code, 0, shown.stdout);
     assert.ok(!shown.stdout.includes(token));
-    // Redrawn in place: carriage return, the line, clear to the end of the line.
+    // Redrawn in place: carriage return, the line, clear to the end of the line (ESC [K).
+    const screen = shown.stdout.replaceAll("\x1b[K", "<clear>");
     assert.match(
-      shown.stdout,
-      /\rvideo\.mp4 \[#{24}\] 100% 3\.0 MB\/3\.0 MB \d+(\.\d)? [kMG]?B\/s ETA 0s\x1b\[K\r?\n/,
+      screen,
+      /\rvideo\.mp4 \[#{24}\] 100% 3\.0 MB\/3\.0 MB \d+(\.\d)? [kMG]?B\/s ETA 0s<clear>\r?\n/,
     );
     assert.match(shown.stdout, /uploaded video\.mp4 \(3\.0 MB, video\/mp4\)/);
 
