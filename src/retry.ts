@@ -6,7 +6,19 @@
 
 import { isRetryableStatus } from "./errors.ts";
 
-/** How calls are tried again. */
+/**
+ * How calls are tried again.
+ *
+ * @example
+ * ```ts
+ * import type { RetryOptions } from "./retry.ts";
+ * const patient: RetryOptions = {
+ *   maxAttempts: 5,
+ *   onRetry: ({ attempt, delayMs, status }) =>
+ *     console.log(`try ${attempt} got ${status}; again in ${delayMs} ms`),
+ * };
+ * ```
+ */
 export interface RetryOptions {
   /**
    * Tries in all, the first included. `1` turns retrying off.
@@ -37,7 +49,15 @@ export interface RetryOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
-/** What {@link RetryOptions.onRetry} is told. */
+/**
+ * What {@link RetryOptions.onRetry} is told.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInfo } from "./retry.ts";
+ * const log = (info: RetryInfo) => console.log(`try ${info.attempt}: HTTP ${info.status}`);
+ * ```
+ */
 export interface RetryInfo {
   /** The try that failed, from 1. */
   attempt: number;

@@ -179,3 +179,53 @@ export function brokenAnswer(): Response {
   const body = new ReadableStream({ start: (c) => c.error(new Error("cut off")) });
   return new Response(body, { headers: { "content-type": "application/json" } });
 }
+/** What a finished subprocess left behind. */
+export interface ProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as bytes, for binary output. */
+  stdoutBytes: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Runs `deno` (the one running the tests) with arguments, as a user would in a shell: no
+ * inherited `CONNECT_*` variables unless given, `NO_COLOR` set.
+ */
+export async function runDeno(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProcessResult> {
+  return await runCommand(Deno.execPath(), args, options);
+}
+
+/** Runs a program and collects its exit code and output; stdin is closed. */
+export async function runCommand(
+  program: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ProcessResult> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const [key, value] of Object.entries(Deno.env.toObject())) {
+    if (!key.startsWith("CONNECT_") && key !== "AWS_REGION") env[key] = value;
+  }
+  const output = await new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: { ...env, ...options.env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    stdoutBytes: output.stdout,
+  };
+}
+
+/** The repository's root folder. */
+export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
