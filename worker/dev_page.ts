@@ -6,6 +6,7 @@
  */
 
 import { Hono } from "hono";
+import type { DevPageScripts } from "./page_script.ts";
 import indexHtml from "./page/index.html" with { type: "text" };
 import pageCss from "./page/page.css" with { type: "text" };
 
@@ -21,15 +22,17 @@ export interface DevPageConfig {
 
 /** Options of {@link devPage}. */
 export interface DevPageOptions {
-  /** The page's script as JavaScript: `worker/page/page.ts` bundled for the browser. */
-  script: string;
+  /** The page's scripts as JavaScript (see `bundlePageScripts`). */
+  scripts: DevPageScripts;
   /** What the page is told. */
   config: DevPageConfig;
 }
 
 /**
- * The page's Hono sub-app: `GET /` (the page), `/dev/page.js`, `/dev/page.css` and
- * `/dev/config.json`. Mount it only where the page is enabled.
+ * The page's Hono sub-app: `GET /` (the page), `/dev/page.js`, `/dev/page.css`,
+ * `/dev/config.json`, and `/dev/browser.js` (the browser client as an ES module, to try from
+ * the console: `const client = await import("/dev/browser.js")`). Mount it only where the page
+ * is enabled.
  *
  * @param options The bundled script, and the limits and service the page uses.
  * @returns The sub-app.
@@ -37,17 +40,18 @@ export interface DevPageOptions {
  * @example
  * ```ts ignore
  * import { Hono } from "hono";
+import type { DevPageScripts } from "./page_script.ts";
  * import { devPage } from "./dev_page.ts";
- * import { bundlePageScript } from "./page_script.ts";
+ * import { bundlePageScripts } from "./page_script.ts";
  * const app = new Hono();
  * app.route("/", devPage({
- *   script: await bundlePageScript(),
+ *   scripts: await bundlePageScripts(),
  *   config: { participantUrl: "http://127.0.0.1:8788", maxBytes: 20971520, allowedTypes: ["application/pdf"] },
  * }));
  * ```
  */
 export function devPage(options: DevPageOptions): Hono {
-  const { script, config } = options;
+  const { scripts, config } = options;
   const participantOrigin = new URL(config.participantUrl).origin;
   const app = new Hono();
   const headers = {
@@ -70,10 +74,9 @@ export function devPage(options: DevPageOptions): Hono {
       ].join("; "),
       "Referrer-Policy": "no-referrer",
     }));
-  app.get(
-    "/dev/page.js",
-    (c) => c.body(script, 200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" }),
-  );
+  const javascript = { ...headers, "Content-Type": "text/javascript; charset=utf-8" };
+  app.get("/dev/page.js", (c) => c.body(scripts.page, 200, javascript));
+  app.get("/dev/browser.js", (c) => c.body(scripts.client, 200, javascript));
   app.get(
     "/dev/page.css",
     (c) => c.body(pageCss, 200, { ...headers, "Content-Type": "text/css; charset=utf-8" }),
