@@ -13,20 +13,22 @@
  *   token: connectionToken,
  *   onProgress: ({ percent }) => console.log(`${percent}%`),
  * });
- * console.log(sent.AttachmentId);
+ * console.log(sent.attachmentId);
  * ```
  *
  * @module
  */
 
-import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "./limits.ts";
+import { ATTACHMENT_TYPES } from "./limits.ts";
+import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
 
 /** The worker's answer to a completed upload (`201`). */
 export interface WorkerAttachment {
-  AttachmentId: string;
+  attachmentId: string;
   name: string;
   contentType: string;
   size: number;
+  completed: boolean;
 }
 
 /** An error answer of the worker (`application/problem+json`, RFC 9457). */
@@ -139,16 +141,11 @@ export interface UploadLimits {
 }
 
 /** A file refused before upload: the same code and message the worker would answer with. */
-export interface FileProblem {
-  /** `too_large`, `unsupported_type`, `empty` or `invalid_name`. */
-  code: string;
-  /** What is wrong, for people. */
-  message: string;
-}
+export type FileProblem = UploadRefusal;
 
 /**
- * Checks a file against the worker's limits before it is sent, with the same rules, codes
- * and messages the worker applies, so that a file sure to be refused never goes out.
+ * Checks a file against the worker's limits before it is sent, with the worker's own rules,
+ * codes and messages, so that a file sure to be refused never goes out.
  *
  * @param file The file (its name, type and size are read, never its bytes).
  * @param limits The worker's limits.
@@ -165,33 +162,7 @@ export function checkFile(
   file: Pick<File, "name" | "type" | "size">,
   limits: UploadLimits,
 ): FileProblem | undefined {
-  return checkAttachment({
-    name: file.name,
-    contentType: effectiveType(file.name, file.type),
-    size: file.size,
-    maxBytes: limits.maxBytes,
-    allowedTypes: new Set(limits.allowedTypes),
-  });
-}
-
-/**
- * The MIME type the worker will record for a file: the browser's type unless it is missing
- * or generic, else the one that goes with the name's extension.
- *
- * @param name The file name.
- * @param type The browser's `File.type`, often `""`.
- * @returns The MIME type.
- *
- * @example
- * ```ts
- * import { effectiveType } from "./browser.ts";
- * effectiveType("notes.txt", ""); // "text/plain"
- * ```
- */
-export function effectiveType(name: string, type: string): string {
-  const given = type.split(";", 1)[0].trim().toLowerCase();
-  if (given && given !== "application/octet-stream") return given;
-  return contentTypeForName(name) ?? (given || "application/octet-stream");
+  return uploadRefusal({ name: file.name, contentType: file.type, size: file.size }, limits);
 }
 
 /** The extensions Amazon Connect chat accepts, such as `.pdf`, for an `accept` attribute. */
@@ -261,7 +232,7 @@ export function uploadAttachment(
         const location = xhr.getResponseHeader("Location");
         resolve({
           ...body,
-          location: new URL(location ?? `attachments/${encodeURIComponent(body.AttachmentId)}`, url)
+          location: new URL(location ?? `./${encodeURIComponent(body.attachmentId)}`, url)
             .href,
           idempotencyKey,
         });
@@ -560,7 +531,7 @@ function parseJson(text: string): unknown {
 
 function isAttachment(body: unknown): body is WorkerAttachment {
   return typeof body === "object" && body !== null &&
-    typeof (body as Record<string, unknown>).AttachmentId === "string";
+    typeof (body as Record<string, unknown>).attachmentId === "string";
 }
 
 function problemError(

@@ -151,7 +151,7 @@ async function attempt(upload: Upload, focusWhenDone = false): Promise<void> {
     });
     render(upload, "done", { loaded: sent.size });
     announce(`${sent.name} sent: ${formatBytes(sent.size)}.`);
-    await refreshTranscript(sent.AttachmentId, focusWhenDone);
+    await refreshTranscript(sent.attachmentId, focusWhenDone);
   } catch (error) {
     const failure = error instanceof UploadError
       ? error
