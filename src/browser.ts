@@ -19,26 +19,21 @@
  * @module
  */
 
+import type { components } from "../generated/worker.ts";
 import { ATTACHMENT_TYPES } from "./limits.ts";
 import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
 
-/** The worker's answer to a completed upload (`201`). */
-export interface WorkerAttachment {
-  attachmentId: string;
-  name: string;
-  contentType: string;
-  size: number;
-  completed: boolean;
-}
+/** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
+export type WorkerAttachment = components["schemas"]["Attachment"];
 
 /** An error answer of the worker (`application/problem+json`, RFC 9457). */
-export interface WorkerProblem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-}
+export type WorkerProblem = components["schemas"]["Problem"];
+
+/** The worker's stable error codes, and those of failures that got no answer. */
+export type UploadErrorCode =
+  | components["schemas"]["ProblemCode"]
+  | "network_error"
+  | "unexpected_response";
 
 /** How far an upload has come. */
 export interface UploadProgress {
@@ -94,7 +89,7 @@ export interface UploadedAttachment extends WorkerAttachment {
  */
 export class UploadError extends Error {
   /** The worker's machine-readable reason, such as `too_large` or `unsupported_type`. */
-  readonly code: string;
+  readonly code: UploadErrorCode;
   /** The HTTP status, or 0 where no answer came. */
   readonly status: number;
   /** The `Idempotency-Key` of the failed upload: send it again to retry safely. */
@@ -112,7 +107,7 @@ export class UploadError extends Error {
    * @param details The status, key, problem document and retry hint.
    */
   constructor(
-    code: string,
+    code: UploadErrorCode,
     message: string,
     details: {
       status?: number;
@@ -548,7 +543,7 @@ function problemError(
   if (isProblem) {
     const problem = body as WorkerProblem;
     const message = problem.detail ?? problem.title ?? `HTTP ${status}`;
-    return new UploadError(problem.code ?? `http_${status}`, message, {
+    return new UploadError(problem.code ?? "unexpected_response", message, {
       status,
       idempotencyKey,
       problem,

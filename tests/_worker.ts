@@ -11,6 +11,7 @@ import { Miniflare } from "miniflare";
 import { freePort } from "../local/ports.ts";
 import { textLines } from "../local/lines.ts";
 import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
+import { buildWorkerBundle } from "../worker/build.ts";
 import { descendantProcesses } from "./_support.ts";
 
 /** Where the worker runs. */
@@ -194,6 +195,8 @@ async function startDeno(
       "run",
       "--allow-net",
       "--allow-env",
+      // DEV_PAGE=true bundles the page's scripts at start (deno bundle).
+      ...(vars.DEV_PAGE === "true" ? ["--allow-read", "--allow-run"] : []),
       new URL("../worker/deno.ts", import.meta.url).pathname,
       "--hostname",
       "127.0.0.1",
@@ -274,31 +277,13 @@ export async function workerBundle(): Promise<string> {
 }
 
 /**
- * Bundles `worker/workers.ts` for workerd with `deno bundle`, as `deno task build` does, into
- * `out` (written to a temporary name, then renamed, so readers never see half a file).
+ * Bundles the worker for workerd as `deno task build` does (`worker/build.ts`: the page's
+ * scripts embedded), into `out`.
  *
  * @param out Where the bundle goes.
  */
 export async function buildBundle(out: string): Promise<void> {
-  await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-  const temporary = `${out}.${crypto.randomUUID()}.tmp.js`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform=browser",
-      "--format=esm",
-      "--minify",
-      `${ROOT}worker/workers.ts`,
-      "-o",
-      temporary,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-  await Deno.rename(temporary, out);
+  await buildWorkerBundle(out);
 }
 
 async function sourceHash(): Promise<string> {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { DevPageScripts } from "./page_script.ts";
 import indexHtml from "./page/index.html" with { type: "text" };
 import pageCss from "./page/page.css" with { type: "text" };

@@ -153,12 +153,13 @@ async function attempt(upload: Upload, focusWhenDone = false): Promise<void> {
     announce(`${sent.name} sent: ${formatBytes(sent.size)}.`);
     await refreshTranscript(sent.attachmentId, focusWhenDone);
   } catch (error) {
+    // Anything but an UploadError is a fault of the page itself; offer a retry all the same.
     const failure = error instanceof UploadError
       ? error
-      : new UploadError("unexpected_error", String(error));
+      : { retryable: true, message: String(error), code: undefined };
     const state = failure.retryable ? "failed" : "refused";
     render(upload, state, { message: failure.message, code: failure.code });
-    announce(`${file.name} ${state === "failed" ? "failed" : "refused"}: ${failure.message}`);
+    announce(`${file.name} ${state}: ${failure.message}`);
     if (focusWhenDone) upload.row.querySelector("button")?.focus();
   }
 }
