@@ -10,7 +10,9 @@ import http from "node:http";
 import { openChat } from "../local/chat.ts";
 import { createParticipantClient } from "../src/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
-import { startWorker } from "./_worker.ts";
+import { createApp } from "../worker/app.ts";
+import { ConfigError, parseConfig } from "../worker/config.ts";
+import { startWorker, type WorkerRuntime } from "./_worker.ts";
 import {
   ARTIFACTS_DIR,
   ignoreWithoutChromium,
@@ -74,6 +76,80 @@ function askWorker(
     request.on("error", reject);
     if (options.body) request.write(options.body);
     request.flushHeaders();
+  });
+}
+
+const LOCAL_ENV = { PARTICIPANT_ENDPOINT: "http://127.0.0.1:9", UPLOAD_HOSTS: "127.0.0.1:9" };
+
+Deno.test("DEV_PAGE is off unless it is true; anything but true or false is an error", () => {
+  assert.equal(parseConfig(LOCAL_ENV).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "" }).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "false" }).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "TRUE" }).devPage, true);
+  assert.throws(
+    () => parseConfig({ ...LOCAL_ENV, DEV_PAGE: "yes" }),
+    (error) => error instanceof ConfigError && /DEV_PAGE must be true or false/.test(error.message),
+  );
+});
+
+Deno.test("an enabled page in a build without its scripts says how to build them", async () => {
+  const app = createApp(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "true" }));
+  const response = await app.fetch(new Request("http://worker.test/"));
+  assert.equal(response.status, 500);
+  const problem = await response.json();
+  assert.equal(problem.code, "misconfigured");
+  assert.match(problem.detail, /deno task build/);
+});
+
+for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
+  Deno.test(`${runtime}: the page is served only where DEV_PAGE=true`, async () => {
+    const common = {
+      runtime,
+      participantUrl: "http://127.0.0.1:8788",
+      uploadHosts: ["127.0.0.1:4568"],
+      maxAttachmentBytes: 1234567,
+      allowedTypes: ["pdf", "text/plain"],
+    };
+    const off = await startWorker(common);
+    try {
+      for (const path of ["/", "/dev/page.js", "/dev/browser.js", "/dev/config.json"]) {
+        const response = await fetch(`${off.url}${path}`);
+        assert.equal(response.status, 404, path);
+        assert.equal((await response.json()).code, "not_found");
+      }
+    } finally {
+      await off.close();
+    }
+    const on = await startWorker({ ...common, vars: { DEV_PAGE: "true" } });
+    try {
+      const page = await fetch(`${on.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type")!, /^text\/html/);
+      const csp = page.headers.get("content-security-policy")!;
+      assert.match(csp, /script-src 'self'/);
+      assert.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:8788/);
+      assert.match(await page.text(), /<script type="module" src="\/dev\/page\.js">/);
+      for (const path of ["/dev/page.js", "/dev/browser.js"]) {
+        const script = await fetch(`${on.url}${path}`);
+        assert.match(script.headers.get("content-type")!, /^text\/javascript/, path);
+        const source = await script.text();
+        assert.ok(source.length > 1000, path);
+        assert.doesNotMatch(source, /\binterface\s|: string\b/, `${path} is not plain JavaScript`);
+      }
+      const css = await fetch(`${on.url}/dev/page.css`);
+      assert.match(css.headers.get("content-type")!, /^text\/css/);
+      await css.body?.cancel();
+      const config = await (await fetch(`${on.url}/dev/config.json`)).json();
+      assert.deepEqual(config, {
+        participantUrl: "http://127.0.0.1:8788",
+        maxBytes: 1234567,
+        allowedTypes: ["application/pdf", "text/plain"],
+      });
+      // The worker's API is there as ever.
+      assert.equal((await (await fetch(`${on.url}/healthz`)).json()).status, "ok");
+    } finally {
+      await on.close();
+    }
   });
 }
 
