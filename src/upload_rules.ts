@@ -6,7 +6,7 @@
  * @module
  */
 
-import { contentTypeForName, mimeEssence, nameProblem } from "./limits.ts";
+import { ATTACHMENT_TYPES, contentTypeForName, mimeEssence, nameProblem } from "./limits.ts";
 
 /** Content types that say nothing about a file: its name's extension decides instead. */
 export const UNTYPED_CONTENT_TYPES: ReadonlySet<string> = new Set([
@@ -62,8 +62,28 @@ export function resolveContentType(name: string, contentType = ""): string | und
 }
 
 /**
+ * The extensions whose types are allowed, such as `.pdf .png`.
+ *
+ * @param allowedTypes The MIME types accepted.
+ * @returns The extensions, space-separated.
+ *
+ * @example
+ * ```ts
+ * import { acceptedExtensions } from "./upload_rules.ts";
+ * acceptedExtensions(["application/pdf", "image/jpeg"]); // ".jfif .jpeg .jpg .pdf"
+ * ```
+ */
+export function acceptedExtensions(allowedTypes: ReadonlySet<string> | readonly string[]): string {
+  const allowed = new Set(allowedTypes);
+  return Object.entries(ATTACHMENT_TYPES).filter(([, type]) => allowed.has(type))
+    .map(([extension]) => "." + extension).join(" ");
+}
+
+/**
  * Checks a file against the worker's rules, in the worker's order: name, emptiness, size,
- * type.
+ * extension, type. Amazon Connect accepts files by extension and by type: the name must end
+ * in an accepted extension, and the type (declared, or else the extension's) must be
+ * accepted too.
  *
  * @param facts The name, declared type and size.
  * @param limits The worker's size limit and accepted types.
@@ -94,19 +114,21 @@ export function uploadRefusal(
       message: `the file is ${facts.size} bytes; the limit is ${limits.maxBytes} bytes`,
     };
   }
-  const contentType = resolveContentType(facts.name, facts.contentType);
-  if (contentType === undefined) {
+  const allowed = new Set(limits.allowedTypes);
+  const byName = contentTypeForName(facts.name);
+  if (byName === undefined || !allowed.has(byName)) {
     return {
       code: "unsupported_type",
-      message: `cannot tell the type of ${JSON.stringify(facts.name)} from its extension; send a ` +
-        `Content-Type or use an accepted extension`,
+      message: `${JSON.stringify(facts.name)} does not end in an accepted extension; accepted: ${
+        acceptedExtensions(allowed)
+      }`,
     };
   }
-  const allowed = [...limits.allowedTypes];
-  if (!allowed.includes(contentType)) {
+  const contentType = resolveContentType(facts.name, facts.contentType)!;
+  if (!allowed.has(contentType)) {
     return {
       code: "unsupported_type",
-      message: `${contentType} is not accepted; accepted types: ${allowed.join(", ")}`,
+      message: `${contentType} is not an accepted type; accepted: ${[...allowed].join(", ")}`,
     };
   }
   return undefined;

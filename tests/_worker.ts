@@ -8,10 +8,10 @@
 
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { buildWorkerBundle } from "../local/bundle.ts";
 import { freePort } from "../local/ports.ts";
 import { textLines } from "../local/lines.ts";
 import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
-import { buildWorkerBundle } from "../worker/build.ts";
 import { descendantProcesses } from "./_support.ts";
 
 /** Where the worker runs. */
@@ -111,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
   }
   if (options.launcher === "wrangler") {
-    await buildBundle(new URL("../dist/worker.js", import.meta.url).pathname);
+    await buildWorkerBundle();
     const dev = await startWranglerDev({ port: 0, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
@@ -272,18 +272,8 @@ export async function workerBundle(): Promise<string> {
     await Deno.stat(path);
     return path;
   } catch { /* not built yet */ }
-  await buildBundle(path);
+  await buildWorkerBundle(path);
   return path;
-}
-
-/**
- * Bundles the worker for workerd as `deno task build` does (`worker/build.ts`: the page's
- * scripts embedded), into `out`.
- *
- * @param out Where the bundle goes.
- */
-export async function buildBundle(out: string): Promise<void> {
-  await buildWorkerBundle(out);
 }
 
 async function sourceHash(): Promise<string> {

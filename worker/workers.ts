@@ -23,7 +23,7 @@ export interface WorkerModule {
 
 /**
  * Makes the Workers module. `deno task build` calls it with the development page's scripts
- * (see `build.ts`); the page is still served only where `DEV_PAGE` is `true`.
+ * (see `local/bundle.ts`); the page is still served only where `DEV_PAGE` is `true`.
  *
  * @param options What the app is made with besides its configuration.
  * @returns The module to export as default.
