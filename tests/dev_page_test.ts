@@ -153,6 +153,12 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
   });
 }
 
+/** Keeps a full-page screenshot in tests/artifacts/. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: new URL(name, ARTIFACTS_DIR).pathname, fullPage: true });
+}
+
 async function armFault(participantUrl: string, rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${participantUrl}/_local/faults`, {
     method: "POST",
@@ -293,6 +299,19 @@ Deno.test({
         },
       );
 
+      await t.step("files dropped on the drop zone upload too", async () => {
+        const dataTransfer = await page.evaluateHandle(() => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File(["id,total\n1,9.99\n"], "order.csv", { type: "text/csv" }));
+          return transfer;
+        });
+        await page.dispatchEvent("#drop-zone", "dragover", { dataTransfer });
+        assert.equal(await page.getAttribute("#drop-zone", "data-over"), "true");
+        await page.dispatchEvent("#drop-zone", "drop", { dataTransfer });
+        await page.locator('li.upload[data-name="order.csv"][data-state=done]').waitFor();
+        await page.locator("#transcript li", { hasText: "order.csv" }).waitFor();
+      });
+
       await t.step(
         "a failed upload shows the worker's message and is retried with the same key",
         async () => {
@@ -320,6 +339,7 @@ Deno.test({
           const message = await row.locator(".upload-message").innerText();
           assert.match(message, /CompleteAttachmentUpload|InternalServer/);
           assert.equal(transcriptNames(stack).filter((n) => n === "notes.txt").length, 0);
+          await screenshot(page, "dev-page-failed.png");
 
           await clearFaults(stack.participantUrl);
           await row.getByRole("button", { name: "Retry notes.txt" }).click();
@@ -334,25 +354,9 @@ Deno.test({
           const stored = [...chats()[0].attachments.values()].filter((a) => a.name === "notes.txt");
           assert.equal(stored.length, 1, "the retry made a second attachment");
           assert.equal(transcriptNames(stack).filter((n) => n === "notes.txt").length, 1);
+          await screenshot(page, "dev-page.png");
         },
       );
-
-      await t.step("files dropped on the drop zone upload too", async () => {
-        const dataTransfer = await page.evaluateHandle(() => {
-          const transfer = new DataTransfer();
-          transfer.items.add(new File(["id,total\n1,9.99\n"], "order.csv", { type: "text/csv" }));
-          return transfer;
-        });
-        await page.dispatchEvent("#drop-zone", "dragover", { dataTransfer });
-        assert.equal(await page.getAttribute("#drop-zone", "data-over"), "true");
-        await page.dispatchEvent("#drop-zone", "drop", { dataTransfer });
-        await page.locator('li.upload[data-name="order.csv"][data-state=done]').waitFor();
-        await page.locator("#transcript li", { hasText: "order.csv" }).waitFor();
-        await page.screenshot({
-          path: new URL("dev-page.png", ARTIFACTS_DIR).pathname,
-          fullPage: true,
-        });
-      });
 
       await t.step("keyboard only: start a chat, pick a file, download it", async () => {
         const fresh = await openPage(browser, `${worker.url}/`);
