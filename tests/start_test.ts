@@ -53,6 +53,14 @@ for (const runtime of ["workerd", "deno"] as const) {
       const [, token, uploadUrl] = curlLine;
       const participantUrl = /Participant Service\s+(http:\/\/\S+)/.exec(text)![1];
       assert.match(text, new RegExp(`Upload worker\\s+http://\\S+\\s+\\(${runtime};`));
+      // The development page is on for the local stack.
+      const pageUrl = /Attachment page\s+(http:\/\/\S+\/)/.exec(text)![1];
+      const page = await fetch(pageUrl);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>Chat attachments/);
+      const script = await fetch(new URL("/dev/page.js", pageUrl));
+      assert.match(script.headers.get("content-type")!, /^text\/javascript/);
+      await script.body?.cancel();
 
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);
