@@ -20,7 +20,6 @@
  */
 
 import type { components } from "../generated/worker.ts";
-import { ATTACHMENT_TYPES } from "./limits.ts";
 import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
 
 /** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
@@ -160,10 +159,11 @@ export function checkFile(
   return uploadRefusal({ name: file.name, contentType: file.type, size: file.size }, limits);
 }
 
-/** The extensions Amazon Connect chat accepts, such as `.pdf`, for an `accept` attribute. */
-export const ACCEPTED_EXTENSIONS: readonly string[] = Object.keys(ATTACHMENT_TYPES).map((ext) =>
-  "." + ext
-);
+/**
+ * The extensions of the accepted types, such as `.pdf .png`: for an `accept` attribute or a
+ * hint beside a file picker.
+ */
+export { acceptedExtensions } from "./upload_rules.ts";
 
 /**
  * Uploads a file to the worker in one `PUT /attachments/{name}` request; the worker starts the

@@ -7,7 +7,7 @@
  */
 
 import {
-  ACCEPTED_EXTENSIONS,
+  acceptedExtensions,
   chatAttachments,
   type ChatConnection,
   checkFile,
@@ -83,8 +83,11 @@ async function loadConfig(): Promise<void> {
     config = await response.json() as PageConfig;
     limitsText.textContent = `Up to ${formatBytes(config.maxBytes)} (${
       config.maxBytes.toLocaleString("en")
-    } bytes) each. Types: ${ACCEPTED_EXTENSIONS.join(" ")}`;
-    fileInput.accept = [...ACCEPTED_EXTENSIONS, ...config.allowedTypes].join(",");
+    } bytes) each. Types: ${acceptedExtensions(config.allowedTypes)}`;
+    fileInput.accept = [
+      ...acceptedExtensions(config.allowedTypes).split(" "),
+      ...config.allowedTypes,
+    ].join(",");
   } catch (error) {
     limitsText.textContent = `Could not load the worker's limits (${
       error instanceof Error ? error.message : error
