@@ -156,6 +156,13 @@ export function appCases(runtime: WorkerRuntime): void {
         });
         assert.equal(await back.text(), "a,b\n1,2\n");
         assert.equal(back.headers.get("content-type"), "text/csv");
+
+        // curl --data-binary sends application/x-www-form-urlencoded: the name decides.
+        const formTyped = await put("/attachments/scan.png", {
+          body: randomBytes(100),
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        });
+        assert.equal((await formTyped.json()).contentType, "image/png");
       });
 
       await t.step("Idempotency-Key: a retried request makes no second attachment", async () => {

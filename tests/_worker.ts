@@ -111,8 +111,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
   }
   if (options.launcher === "wrangler") {
-    await buildWorkerBundle();
-    const dev = await startWranglerDev({ port: 0, vars, onLine: record });
+    const script = await workerBundle();
+    const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
       .map((p) => ({ ...p, cmdline: readCmdline(p.pid) }));
@@ -260,19 +260,27 @@ const SOURCES = ["worker", "src", "generated"];
 
 /**
  * The production bundle (as `deno task build` makes it) of the current sources, built once:
- * it is kept under `dist/bundles/` by a hash of the sources, so that every test file (and
- * every run) with the same sources shares one build.
+ * it is kept as `dist/bundles/<hash of the sources>/worker.js`, so that every test file (and
+ * every run) with the same sources shares one build. Each bundle sits alone in its folder and
+ * never changes, so a `wrangler dev` watching it never reloads.
  *
  * @returns The bundle's path.
  */
 export async function workerBundle(): Promise<string> {
-  const hash = await sourceHash();
-  const path = `${ROOT}dist/bundles/worker-${hash}.js`;
+  const folder = `${ROOT}dist/bundles/${await sourceHash()}`;
+  const path = `${folder}/worker.js`;
   try {
     await Deno.stat(path);
     return path;
   } catch { /* not built yet */ }
-  await buildWorkerBundle(path);
+  const building = `${ROOT}dist/bundles/building-${crypto.randomUUID()}`;
+  await buildWorkerBundle(`${building}/worker.js`);
+  try {
+    await Deno.rename(building, folder);
+  } catch {
+    // Another test file built the same sources first: use theirs.
+    await Deno.remove(building, { recursive: true });
+  }
   return path;
 }
 
