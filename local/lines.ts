@@ -19,13 +19,17 @@
  */
 export async function* textLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
+  // A TextDecoder rather than a TextDecoderStream: the latter's types differ between Deno's
+  // and the DOM's libraries, and browser code shares the type-checked program.
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    buffered += decoder.decode(bytes, { stream: true });
     let newline;
     while ((newline = buffered.indexOf("\n")) >= 0) {
       yield buffered.slice(0, newline).replace(/\r$/, "");
       buffered = buffered.slice(newline + 1);
     }
   }
+  buffered += decoder.decode();
   if (buffered) yield buffered;
 }

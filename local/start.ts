@@ -2,7 +2,8 @@
  * `deno task start`: the whole local stack in one command. A verifying S3, the local
  * Participant Service and the upload worker (in workerd through `wrangler dev`, or under Deno
  * with `--runtime deno`), then a chat to send files into, with a ready ConnectionToken and the
- * `curl` line that does it.
+ * `curl` line that does it. The worker serves the development page at `/` (`DEV_PAGE=true`):
+ * a chat attachment page to open in a browser.
  *
  * ```sh
  * deno task start                          # S3 on 4568, service on 8788, worker on 8787
@@ -21,6 +22,7 @@ import { createParticipantClient } from "../src/client.ts";
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
+import { bundlePageScripts } from "../worker/page_script.ts";
 import { buildWorkerBundle } from "./bundle.ts";
 import { type ChatSession, openChat } from "./chat.ts";
 import { assertPortFree, freePort } from "./ports.ts";
@@ -132,9 +134,10 @@ async function main(): Promise<number> {
       UPLOAD_HOSTS: new URL(stack.s3.url).host,
       MAX_ATTACHMENT_BYTES: String(maxAttachmentBytes),
       CORS_ORIGINS: "*",
+      DEV_PAGE: "true",
     };
     worker = runtime === "deno"
-      ? serveUnderDeno(host, workerPort, vars, log)
+      ? await serveUnderDeno(host, workerPort, vars, log)
       : await serveInWorkerd(host, workerPort, vars, log, verbose);
     worker.exited.then(() => {
       if (!stopping) {
@@ -175,14 +178,16 @@ async function serveInWorkerd(
   return { url: dev.url, exited: dev.exited, close: dev.close };
 }
 
-function serveUnderDeno(
+async function serveUnderDeno(
   host: string,
   port: number,
   vars: Record<string, string>,
   log: ((line: string) => void) | undefined,
-): RunningWorker {
-  const app = createApp(parseConfig(vars), {
+): Promise<RunningWorker> {
+  const config = parseConfig(vars);
+  const app = createApp(config, {
     log: log && ((entry) => log(requestLine(JSON.stringify(entry))!)),
+    devPageScripts: config.devPage ? await bundlePageScripts() : undefined,
   });
   const server = Deno.serve({ hostname: host, port, onListen: () => {} }, app.fetch);
   return {
@@ -220,6 +225,7 @@ function printBanner(
     ["Fault injection", `${stack.participantUrl}/_local/faults`],
     ["Upload worker", `${workerUrl} (${runtime}; limit ${maxBytes} bytes)`],
     ["Worker API", `${workerUrl}/openapi.json`],
+    ["Attachment page", `${workerUrl}/ (open it in a browser)`],
     ["Contact id", chat.contactId],
     ["ParticipantToken", chat.participantToken],
     ["ConnectionToken", chat.connectionToken],

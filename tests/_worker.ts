@@ -200,6 +200,8 @@ async function startDeno(
       "run",
       "--allow-net",
       "--allow-env",
+      // DEV_PAGE=true bundles the page's scripts at start (deno bundle).
+      ...(vars.DEV_PAGE === "true" ? ["--allow-read", "--allow-run"] : []),
       new URL("../worker/deno.ts", import.meta.url).pathname,
       "--hostname",
       "127.0.0.1",

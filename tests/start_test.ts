@@ -84,6 +84,14 @@ for (const runtime of ["workerd", "deno"] as const) {
       assert.equal(field("ConnectionToken"), token);
       const s3Data = field("S3 data");
       assert.ok((await Deno.stat(s3Data)).isDirectory);
+      // The development page is on for the local stack.
+      const pageUrl = field("Attachment page").split(" ")[0];
+      const page = await fetch(pageUrl);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>Chat attachments/);
+      const script = await fetch(new URL("/dev/page.js", pageUrl));
+      assert.match(script.headers.get("content-type")!, /^text\/javascript/);
+      await script.body?.cancel();
 
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);

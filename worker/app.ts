@@ -12,10 +12,13 @@ import type { components } from "../generated/worker.ts";
 import openapi from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
 import type { RetryOptions } from "../src/retry.ts";
-import { ATTACHMENT_TYPES, contentTypeForName, mimeEssence, nameProblem } from "../src/limits.ts";
+import { nameProblem } from "../src/limits.ts";
+import { resolveContentType, uploadRefusal } from "../src/upload_rules.ts";
 import { AttachmentError, sendAttachment } from "../src/send.ts";
 import type { WorkerConfig } from "./config.ts";
+import { devPage } from "./dev_page.ts";
 import { isAllowedHost } from "./hosts.ts";
+import type { DevPageScripts } from "./page_script.ts";
 import {
   attachmentProblem,
   participantFailure,
@@ -52,15 +55,17 @@ export interface AppOptions {
   fetch?: typeof fetch;
   /** How Participant Service calls are tried again. @default {the client's defaults} */
   retry?: RetryOptions | false;
+  /**
+   * The development page's scripts, bundled for the browser; the page is served at `/` when
+   * `config.devPage` is on. Without them, an enabled page answers 500 `misconfigured`.
+   */
+  devPageScripts?: DevPageScripts;
 }
 
 type Env = { Variables: { code?: ProblemCode; attachmentId?: string; bytes?: number } };
 
 /** The app {@link createApp} makes: a Hono app; serve its `fetch`. */
 export type WorkerApp = Hono<Env>;
-
-/** Content types that say nothing about the file: the name's extension decides instead. */
-const UNTYPED = new Set(["", "application/octet-stream", "application/x-www-form-urlencoded"]);
 
 const TOKEN_MAX = 1000;
 
@@ -70,6 +75,7 @@ const TOKEN_MAX = 1000;
  * - `PUT /attachments/{name}`: streams the body into the chat (start, PUT to S3, complete).
  * - `GET /attachments/{attachmentId}`: streams the attachment back; `Range` passes through.
  * - `GET /healthz` and `GET /openapi.json`.
+ * - `GET /`: the development page, only when `config.devPage` is on.
  *
  * @param config The configuration, from {@link parseConfig}.
  * @param options Logging, and the `fetch` and retries for Participant Service calls.
@@ -134,6 +140,25 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
   app.get("/openapi.json", (c) => c.json(openapi));
 
+  if (config.devPage) {
+    const scripts = options.devPageScripts;
+    if (scripts) {
+      app.route(
+        "/",
+        devPage({
+          scripts,
+          config: {
+            participantUrl: config.participantEndpoint,
+            maxBytes: config.maxAttachmentBytes,
+            allowedTypes: [...config.allowedTypes],
+          },
+        }),
+      );
+    } else {
+      app.get("/", (c) => fail(c, "misconfigured", NO_PAGE_SCRIPTS));
+    }
+  }
+
   app.put("/attachments", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/:name", (c) => upload(c, config, client));
@@ -146,6 +171,9 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   });
   return app;
 }
+
+const NO_PAGE_SCRIPTS = "DEV_PAGE is true but this build has no page scripts: build the " +
+  "worker with deno task build (or serve worker/deno.ts, which bundles them)";
 
 const NO_NAME = "put the file name at the end of the URL, such as /attachments/report.pdf " +
   "(curl -T report.pdf adds it when the URL ends with /)";
@@ -188,35 +216,16 @@ async function upload(
   if (size === 0 || !c.req.raw.body) {
     return fail(c, "empty", "the file is empty; attachments need at least 1 byte");
   }
-  if (size > config.maxAttachmentBytes) {
-    return fail(
-      c,
-      "too_large",
-      `the file is ${size} bytes; the limit is ${config.maxAttachmentBytes} bytes`,
-    );
-  }
-
-  // Amazon Connect accepts files by extension and by type: the name must end in an accepted
-  // extension, and the type (given, or else the extension's) must be accepted too.
-  const byName = contentTypeForName(name);
-  if (byName === undefined || !config.allowedTypes.has(byName)) {
-    return fail(
-      c,
-      "unsupported_type",
-      `${JSON.stringify(name)} does not end in an accepted extension; accepted: ${
-        acceptedExtensions(config.allowedTypes)
-      }`,
-    );
-  }
-  const given = mimeEssence(c.req.header("content-type") ?? "");
-  const contentType = UNTYPED.has(given) ? byName : given;
-  if (!config.allowedTypes.has(contentType)) {
-    return fail(
-      c,
-      "unsupported_type",
-      `${contentType} is not an accepted type; accepted: ${[...config.allowedTypes].join(", ")}`,
-    );
-  }
+  // The size and type rules, shared with the browser client so that it refuses up front with
+  // the same code and message.
+  const given = c.req.header("content-type");
+  const refusal = uploadRefusal({ name, contentType: given, size }, {
+    maxBytes: config.maxAttachmentBytes,
+    allowedTypes: config.allowedTypes,
+  });
+  if (refusal) return fail(c, refusal.code, refusal.message);
+  // Known to resolve: the rules refuse a type they cannot tell.
+  const contentType = resolveContentType(name, given)!;
 
   try {
     const sent = await sendAttachment({
@@ -339,11 +348,6 @@ async function download(
   if (!headers.has("content-disposition")) headers.set("content-disposition", "attachment");
   headers.set("x-content-type-options", "nosniff");
   return new Response(stored.body, { status: stored.status, headers });
-}
-
-function acceptedExtensions(allowed: ReadonlySet<string>): string {
-  return Object.entries(ATTACHMENT_TYPES).filter(([, type]) => allowed.has(type))
-    .map(([extension]) => "." + extension).join(" ");
 }
 
 const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bearer header " +

@@ -32,6 +32,8 @@ export interface WorkerConfig {
    * or asked for them.
    */
   uploadHosts: readonly string[];
+  /** Whether the development page is served at `/` (`DEV_PAGE=true`). Never in production. */
+  devPage: boolean;
 }
 
 /** Environment variables (or Worker `vars`) the worker reads. */
@@ -48,6 +50,8 @@ export interface WorkerEnv {
   CORS_ORIGINS?: string;
   /** Comma-separated upload host patterns. @default {the region's S3 hosts} */
   UPLOAD_HOSTS?: string;
+  /** `true` serves the development page at `/`, for the local stack only. @default {false} */
+  DEV_PAGE?: string;
   /** Anything else in the environment is ignored. */
   [other: string]: unknown;
 }
@@ -170,6 +174,11 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     problems.push("set UPLOAD_HOSTS (the S3 hosts uploads may go to) or AWS_REGION");
   }
 
+  const devPage = read("DEV_PAGE")?.toLowerCase() ?? "false";
+  if (devPage !== "true" && devPage !== "false") {
+    problems.push(`DEV_PAGE must be true or false, got ${read("DEV_PAGE")}`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     participantEndpoint: resolved,
@@ -178,6 +187,7 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     allowedTypes,
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, "")),
     uploadHosts,
+    devPage: devPage === "true",
   };
 }
 

@@ -6,12 +6,16 @@
  * AWS_REGION=us-east-1 deno run --allow-net --allow-env worker/deno.ts --port 8787
  * ```
  *
+ * With `DEV_PAGE=true` it bundles the development page's scripts as it starts, which takes
+ * `--allow-read --allow-run` too.
+ *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
+import { bundlePageScripts } from "./page_script.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,8 +26,10 @@ const port = Number(values.port ?? Deno.env.get("PORT") ?? 8787);
 
 let app;
 try {
-  app = createApp(parseConfig(Deno.env.toObject()), {
+  const config = parseConfig(Deno.env.toObject());
+  app = createApp(config, {
     log: (entry) => console.log(JSON.stringify(entry)),
+    devPageScripts: config.devPage ? await bundlePageScripts() : undefined,
   });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

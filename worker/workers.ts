@@ -5,29 +5,12 @@
  * @module
  */
 
-import { createApp, type WorkerApp } from "./app.ts";
+import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
 
-const apps = new WeakMap<object, WorkerApp | ConfigError>();
-
-function appFor(env: WorkerEnv): WorkerApp | ConfigError {
-  const known = apps.get(env);
-  if (known) return known;
-  let app: WorkerApp | ConfigError;
-  try {
-    app = createApp(parseConfig(env), { log: (entry) => console.log(JSON.stringify(entry)) });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    app = error;
-  }
-  apps.set(env, app);
-  return app;
-}
-
-/** The Workers module: one `fetch` handler serving the app. */
-export default {
+/** A Workers module: one `fetch` handler. */
+export interface WorkerModule {
   /**
    * Serves one request.
    *
@@ -35,11 +18,55 @@ export default {
    * @param env The Worker's bindings.
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv): Response | Promise<Response> {
-    const app = appFor(env);
-    if (app instanceof ConfigError) {
-      return problemResponse("misconfigured", "the worker is misconfigured; its log says why");
+  fetch(request: Request, env: WorkerEnv): Response | Promise<Response>;
+}
+
+/**
+ * Makes the Workers module. `deno task build` calls it with the development page's scripts
+ * (see `local/bundle.ts`); the page is still served only where `DEV_PAGE` is `true`.
+ *
+ * @param options What the app is made with besides its configuration.
+ * @returns The module to export as default.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWorker } from "./workers.ts";
+ * export default createWorker({ devPageScripts: { page, client } });
+ * ```
+ */
+export function createWorker(
+  options: Pick<AppOptions, "devPageScripts"> = {},
+): WorkerModule {
+  const apps = new WeakMap<object, WorkerApp | ConfigError>();
+
+  function appFor(env: WorkerEnv): WorkerApp | ConfigError {
+    const known = apps.get(env);
+    if (known) return known;
+    let app: WorkerApp | ConfigError;
+    try {
+      app = createApp(parseConfig(env), {
+        ...options,
+        log: (entry) => console.log(JSON.stringify(entry)),
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(error.message);
+      app = error;
     }
-    return app.fetch(request, env);
-  },
-};
+    apps.set(env, app);
+    return app;
+  }
+
+  return {
+    fetch(request, env) {
+      const app = appFor(env);
+      if (app instanceof ConfigError) {
+        return problemResponse("misconfigured", "the worker is misconfigured; its log says why");
+      }
+      return app.fetch(request, env);
+    },
+  };
+}
+
+/** The Workers module, without the development page's scripts. */
+export default createWorker();

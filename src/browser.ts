@@ -1,0 +1,562 @@
+/// <reference lib="dom" />
+/**
+ * A tiny browser client for the upload worker: send a `File` into an Amazon Connect chat in
+ * one request with upload progress, fetch an attachment back, and (for local development)
+ * start a chat against a Participant Service. Web APIs only, no dependencies.
+ *
+ * @example Upload a file picked by the user
+ * ```ts ignore
+ * import { uploadAttachment } from "./browser.ts";
+ * const input = document.querySelector<HTMLInputElement>("input[type=file]")!;
+ * const sent = await uploadAttachment(input.files![0], {
+ *   endpoint: "http://127.0.0.1:8787",
+ *   token: connectionToken,
+ *   onProgress: ({ percent }) => console.log(`${percent}%`),
+ * });
+ * console.log(sent.attachmentId);
+ * ```
+ *
+ * @module
+ */
+
+import type { components } from "../generated/worker.ts";
+import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
+
+/** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
+export type WorkerAttachment = components["schemas"]["Attachment"];
+
+/** An error answer of the worker (`application/problem+json`, RFC 9457). */
+export type WorkerProblem = components["schemas"]["Problem"];
+
+/** The worker's stable error codes, and those of failures that got no answer. */
+export type UploadErrorCode =
+  | components["schemas"]["ProblemCode"]
+  | "network_error"
+  | "unexpected_response";
+
+/** How far an upload has come. */
+export interface UploadProgress {
+  /** Bytes sent so far. */
+  loaded: number;
+  /** Bytes in all. */
+  total: number;
+  /** `loaded` as a whole percentage, 0–100. */
+  percent: number;
+}
+
+/** Options of {@link uploadAttachment}. */
+export interface UploadOptions {
+  /** The worker's base URL, such as `http://127.0.0.1:8787`, or `""` for the page's origin. */
+  endpoint: string | URL;
+  /** The participant's ConnectionToken, sent as `X-Amz-Bearer` (never in the URL). */
+  token: string;
+  /** Told as bytes go out: once per browser upload progress event, and once at the end. */
+  onProgress?: (progress: UploadProgress) => void;
+  /**
+   * The `Idempotency-Key`: the worker's retry guard. Send the same key again to retry a
+   * failed upload without ever making a second attachment.
+   * @default {crypto.randomUUID()}
+   */
+  idempotencyKey?: string;
+  /** Cancels the upload; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * The attachment name shown in the chat.
+   * @default {file.name}
+   */
+  name?: string;
+  /**
+   * The MIME type. Left out, the browser sends the file's own type, and the worker infers one
+   * from the name where the browser knows none.
+   * @default {file.type}
+   */
+  contentType?: string;
+}
+
+/** A completed upload: the worker's answer, where it lives, and the key that made it. */
+export interface UploadedAttachment extends WorkerAttachment {
+  /** The attachment's URL on the worker (the `Location` header), absolute. */
+  location: string;
+  /** The `Idempotency-Key` the upload was sent with. */
+  idempotencyKey: string;
+}
+
+/**
+ * A refused or failed request to the worker, with the worker's stable `code` and message.
+ * Codes for failures that got no answer: `network_error`; for an answer that is not a
+ * problem document: `unexpected_response`.
+ */
+export class UploadError extends Error {
+  /** The worker's machine-readable reason, such as `too_large` or `unsupported_type`. */
+  readonly code: UploadErrorCode;
+  /** The HTTP status, or 0 where no answer came. */
+  readonly status: number;
+  /** The `Idempotency-Key` of the failed upload: send it again to retry safely. */
+  readonly idempotencyKey?: string;
+  /** Whether trying again may succeed (no answer, 429 or 5xx). */
+  readonly retryable: boolean;
+  /** Seconds the worker asked to wait before a retry (`Retry-After`), where it said. */
+  readonly retryAfterSeconds?: number;
+  /** The whole problem document, where the worker sent one. */
+  readonly problem?: WorkerProblem;
+
+  /**
+   * @param code The stable reason.
+   * @param message What went wrong, for people.
+   * @param details The status, key, problem document and retry hint.
+   */
+  constructor(
+    code: UploadErrorCode,
+    message: string,
+    details: {
+      status?: number;
+      idempotencyKey?: string;
+      problem?: WorkerProblem;
+      retryAfterSeconds?: number;
+    } = {},
+  ) {
+    super(message);
+    this.name = "UploadError";
+    this.code = code;
+    this.status = details.status ?? 0;
+    this.idempotencyKey = details.idempotencyKey;
+    this.problem = details.problem;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.retryable = this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** What the worker accepts, for checks before an upload. */
+export interface UploadLimits {
+  /** The largest attachment in bytes. */
+  maxBytes: number;
+  /** The MIME types accepted. */
+  allowedTypes: readonly string[];
+}
+
+/** A file refused before upload: the same code and message the worker would answer with. */
+export type FileProblem = UploadRefusal;
+
+/**
+ * Checks a file against the worker's limits before it is sent, with the worker's own rules,
+ * codes and messages, so that a file sure to be refused never goes out.
+ *
+ * @param file The file (its name, type and size are read, never its bytes).
+ * @param limits The worker's limits.
+ * @returns The problem, or `undefined` when the worker would take the file.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkFile } from "./browser.ts";
+ * const problem = checkFile(file, { maxBytes: 20 * 1024 * 1024, allowedTypes: ["application/pdf"] });
+ * if (problem) alert(problem.message);
+ * ```
+ */
+export function checkFile(
+  file: Pick<File, "name" | "type" | "size">,
+  limits: UploadLimits,
+): FileProblem | undefined {
+  return uploadRefusal({ name: file.name, contentType: file.type, size: file.size }, limits);
+}
+
+/**
+ * The extensions of the accepted types, such as `.pdf .png`: for an `accept` attribute or a
+ * hint beside a file picker.
+ */
+export { acceptedExtensions } from "./upload_rules.ts";
+
+/**
+ * Uploads a file to the worker in one `PUT /attachments/{name}` request; the worker starts the
+ * attachment, streams the bytes to S3 and completes it. Progress comes from XMLHttpRequest's
+ * upload events (`fetch` reports none).
+ *
+ * @param file The file or blob (a blob needs `options.name`).
+ * @param options The worker, the token, progress and retry settings.
+ * @returns The completed attachment.
+ * @throws {UploadError} With the worker's `code` and message when the worker refuses the file
+ * or the request fails; `error.idempotencyKey` retries it safely.
+ * @throws {DOMException} `AbortError` (or the signal's reason) when cancelled.
+ *
+ * @example Retry a failed upload with the same key
+ * ```ts ignore
+ * import { UploadError, uploadAttachment } from "./browser.ts";
+ * const options = { endpoint: "", token };
+ * try {
+ *   await uploadAttachment(file, options);
+ * } catch (error) {
+ *   if (error instanceof UploadError && error.retryable) {
+ *     await uploadAttachment(file, { ...options, idempotencyKey: error.idempotencyKey });
+ *   } else throw error;
+ * }
+ * ```
+ */
+export function uploadAttachment(
+  file: Blob & { name?: string },
+  options: UploadOptions,
+): Promise<UploadedAttachment> {
+  const { token, onProgress, signal, idempotencyKey = crypto.randomUUID() } = options;
+  const name = options.name ?? file.name;
+  if (!name) {
+    return Promise.reject(new TypeError("give options.name for a blob without a name"));
+  }
+  const url = attachmentUrl(options.endpoint, name);
+  return new Promise<UploadedAttachment>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const xhr = new XMLHttpRequest();
+    const total = file.size;
+    const report = (loaded: number) =>
+      onProgress?.({
+        loaded,
+        total,
+        percent: total === 0 ? 100 : Math.min(100, Math.floor((loaded / total) * 100)),
+      });
+    const onAbort = () => xhr.abort();
+    const settle = () => signal?.removeEventListener("abort", onAbort);
+
+    xhr.open("PUT", url);
+    xhr.responseType = "text";
+    xhr.setRequestHeader("X-Amz-Bearer", token);
+    xhr.setRequestHeader("Idempotency-Key", idempotencyKey);
+    if (options.contentType) xhr.setRequestHeader("Content-Type", options.contentType);
+    xhr.upload.addEventListener("progress", (event) => report(event.loaded));
+    xhr.upload.addEventListener("load", () => report(total));
+    xhr.addEventListener("load", () => {
+      settle();
+      const body = parseJson(xhr.responseText);
+      if (xhr.status === 201 && isAttachment(body)) {
+        const location = xhr.getResponseHeader("Location");
+        resolve({
+          ...body,
+          location: new URL(location ?? `./${encodeURIComponent(body.attachmentId)}`, url)
+            .href,
+          idempotencyKey,
+        });
+        return;
+      }
+      reject(
+        problemError(
+          xhr.status,
+          xhr.getResponseHeader("Content-Type"),
+          body,
+          xhr.getResponseHeader("Retry-After"),
+          idempotencyKey,
+        ),
+      );
+    });
+    xhr.addEventListener("error", () => {
+      settle();
+      reject(
+        new UploadError(
+          "network_error",
+          "the upload did not reach the worker, or its answer was lost",
+          {
+            idempotencyKey,
+          },
+        ),
+      );
+    });
+    xhr.addEventListener("abort", () => {
+      settle();
+      reject(signal?.aborted ? abortReason(signal) : new DOMException("aborted", "AbortError"));
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    xhr.send(file);
+  });
+}
+
+/**
+ * The worker URL of an attachment's bytes. Fetching it needs the token in a header (see
+ * {@link downloadAttachment}); the URL itself never carries it.
+ *
+ * @param endpoint The worker's base URL, or `""` for the page's origin.
+ * @param attachmentId The attachment id.
+ * @returns The absolute URL.
+ *
+ * @example
+ * ```ts ignore
+ * import { downloadUrl } from "./browser.ts";
+ * downloadUrl("http://127.0.0.1:8787", "a1b2"); // "http://127.0.0.1:8787/attachments/a1b2"
+ * ```
+ */
+export function downloadUrl(endpoint: string | URL, attachmentId: string): string {
+  return attachmentUrl(endpoint, attachmentId);
+}
+
+/** Options of {@link downloadAttachment}. */
+export interface DownloadOptions {
+  /** The worker's base URL, or `""` for the page's origin. */
+  endpoint: string | URL;
+  /** The participant's ConnectionToken, sent as `X-Amz-Bearer`. */
+  token: string;
+  /** Cancels the download. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Fetches an attachment's bytes back through the worker (`GET /attachments/{id}`).
+ *
+ * @param attachmentId The attachment id.
+ * @param options The worker and the token.
+ * @returns The bytes, typed with the attachment's MIME type.
+ * @throws {UploadError} With the worker's `code` and message when it refuses.
+ *
+ * @example Save an attachment as a file
+ * ```ts ignore
+ * import { downloadAttachment } from "./browser.ts";
+ * const blob = await downloadAttachment(id, { endpoint: "", token });
+ * const link = Object.assign(document.createElement("a"), {
+ *   href: URL.createObjectURL(blob),
+ *   download: "report.pdf",
+ * });
+ * link.click();
+ * ```
+ */
+export async function downloadAttachment(
+  attachmentId: string,
+  options: DownloadOptions,
+): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(downloadUrl(options.endpoint, attachmentId), {
+      headers: { "X-Amz-Bearer": options.token },
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new UploadError("network_error", "the download did not reach the worker");
+  }
+  if (response.ok) return await response.blob();
+  const text = await response.text().catch(() => "");
+  throw problemError(
+    response.status,
+    response.headers.get("Content-Type"),
+    parseJson(text),
+    response.headers.get("Retry-After"),
+  );
+}
+
+/** A chat started by {@link startChat}: its ids and the participant's tokens. */
+export interface ChatConnection {
+  /** The contact id of the chat. */
+  contactId: string;
+  /** The customer's participant id. */
+  participantId: string;
+  /** The ConnectionToken: what {@link uploadAttachment} needs. */
+  connectionToken: string;
+  /** When the ConnectionToken expires (ISO-8601), where the service said. */
+  expiry?: string;
+}
+
+/** Options of {@link startChat}. */
+export interface StartChatOptions {
+  /**
+   * The customer's name in the chat.
+   * @default {"Customer"}
+   */
+  displayName?: string;
+  /** @default {"local-instance"} */
+  instanceId?: string;
+  /** @default {"local-flow"} */
+  contactFlowId?: string;
+  /** Cancels both calls. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Starts a chat as a customer front end does, for local development against the local
+ * Participant Service: StartChatContact (`PUT /contact/chat`), then
+ * CreateParticipantConnection for a ConnectionToken. In production, StartChatContact is
+ * called by your back end (it needs AWS credentials), never from a browser.
+ *
+ * @param serviceEndpoint The Participant Service base URL, such as `http://127.0.0.1:8788`.
+ * @param options The customer's name and the ids the chat belongs to.
+ * @returns The chat and its ConnectionToken.
+ * @throws {Error} With the service's error name and message when a call is refused.
+ *
+ * @example
+ * ```ts ignore
+ * import { startChat } from "./browser.ts";
+ * const chat = await startChat("http://127.0.0.1:8788", { displayName: "Ada" });
+ * console.log(chat.contactId);
+ * ```
+ */
+export async function startChat(
+  serviceEndpoint: string | URL,
+  options: StartChatOptions = {},
+): Promise<ChatConnection> {
+  const base = String(serviceEndpoint).replace(/\/+$/, "");
+  const { signal } = options;
+  const started = await serviceCall(`${base}/contact/chat`, "StartChatContact", {
+    method: "PUT",
+    signal,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      InstanceId: options.instanceId ?? "local-instance",
+      ContactFlowId: options.contactFlowId ?? "local-flow",
+      ParticipantDetails: { DisplayName: options.displayName ?? "Customer" },
+      ClientToken: crypto.randomUUID(),
+    }),
+  });
+  const participantToken = started.ParticipantToken;
+  if (typeof participantToken !== "string") {
+    throw new Error("StartChatContact answered without a ParticipantToken");
+  }
+  const connection = await serviceCall(
+    `${base}/participant/connection`,
+    "CreateParticipantConnection",
+    {
+      method: "POST",
+      signal,
+      headers: { "Content-Type": "application/json", "X-Amz-Bearer": participantToken },
+      body: JSON.stringify({ Type: ["CONNECTION_CREDENTIALS"], ConnectParticipant: true }),
+    },
+  );
+  const credentials = connection.ConnectionCredentials as Record<string, unknown> | undefined;
+  if (typeof credentials?.ConnectionToken !== "string") {
+    throw new Error("CreateParticipantConnection answered without a ConnectionToken");
+  }
+  return {
+    contactId: String(started.ContactId),
+    participantId: String(started.ParticipantId),
+    connectionToken: credentials.ConnectionToken,
+    expiry: typeof credentials.Expiry === "string" ? credentials.Expiry : undefined,
+  };
+}
+
+/** An attachment in a chat's transcript. */
+export interface ChatAttachment {
+  /** The attachment id. */
+  AttachmentId: string;
+  /** The name shown in the chat. */
+  AttachmentName: string;
+  /** The MIME type. */
+  ContentType: string;
+  /** The service's scan status: `APPROVED`, `REJECTED` or `IN_PROGRESS`. */
+  Status?: string;
+  /** When it joined the chat (ISO-8601). */
+  AbsoluteTime?: string;
+}
+
+/**
+ * Lists the attachments a chat holds, oldest first, from its transcript (GetTranscript, page
+ * by page). Only completed attachments are in a transcript.
+ *
+ * @param serviceEndpoint The Participant Service base URL.
+ * @param connectionToken The participant's ConnectionToken.
+ * @param options Cancels the calls.
+ * @returns The attachments.
+ * @throws {Error} With the service's error name and message when a call is refused.
+ *
+ * @example
+ * ```ts ignore
+ * import { chatAttachments } from "./browser.ts";
+ * for (const item of await chatAttachments("http://127.0.0.1:8788", token)) {
+ *   console.log(item.AttachmentName, item.Status);
+ * }
+ * ```
+ */
+export async function chatAttachments(
+  serviceEndpoint: string | URL,
+  connectionToken: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<ChatAttachment[]> {
+  const base = String(serviceEndpoint).replace(/\/+$/, "");
+  const found: ChatAttachment[] = [];
+  let nextToken: unknown;
+  do {
+    const page = await serviceCall(`${base}/participant/transcript`, "GetTranscript", {
+      method: "POST",
+      signal: options.signal,
+      headers: { "Content-Type": "application/json", "X-Amz-Bearer": connectionToken },
+      body: JSON.stringify({
+        MaxResults: 100,
+        ScanDirection: "FORWARD",
+        SortOrder: "ASCENDING",
+        ...(typeof nextToken === "string" ? { NextToken: nextToken } : {}),
+      }),
+    });
+    const items = Array.isArray(page.Transcript) ? page.Transcript : [];
+    for (const item of items as Record<string, unknown>[]) {
+      if (item.Type !== "ATTACHMENT" || !Array.isArray(item.Attachments)) continue;
+      for (const attachment of item.Attachments as Record<string, unknown>[]) {
+        if (typeof attachment.AttachmentId !== "string") continue;
+        found.push({
+          AttachmentId: attachment.AttachmentId,
+          AttachmentName: String(attachment.AttachmentName ?? attachment.AttachmentId),
+          ContentType: String(attachment.ContentType ?? "application/octet-stream"),
+          Status: typeof attachment.Status === "string" ? attachment.Status : undefined,
+          AbsoluteTime: typeof item.AbsoluteTime === "string" ? item.AbsoluteTime : undefined,
+        });
+      }
+    }
+    nextToken = page.NextToken;
+  } while (typeof nextToken === "string");
+  return found;
+}
+
+async function serviceCall(
+  url: string,
+  operation: string,
+  init: RequestInit,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(url, init);
+  const body = parseJson(await response.text());
+  const fields = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
+  if (!response.ok) {
+    const name = response.headers.get("X-Amzn-ErrorType")?.split(":")[0] ??
+      `HTTP ${response.status}`;
+    const message = fields.Message ?? fields.message ?? response.statusText;
+    throw new Error(`${operation} failed: ${name}: ${message}`);
+  }
+  return fields;
+}
+
+function attachmentUrl(endpoint: string | URL, segment: string): string {
+  const base = String(endpoint) === "" ? location.origin : String(endpoint);
+  return new URL(`attachments/${encodeURIComponent(segment)}`, base.replace(/\/*$/, "/")).href;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isAttachment(body: unknown): body is WorkerAttachment {
+  return typeof body === "object" && body !== null &&
+    typeof (body as Record<string, unknown>).attachmentId === "string";
+}
+
+function problemError(
+  status: number,
+  contentType: string | null,
+  body: unknown,
+  retryAfter: string | null,
+  idempotencyKey?: string,
+): UploadError {
+  const seconds = retryAfter === null ? NaN : Number(retryAfter);
+  const retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
+  const isProblem = typeof body === "object" && body !== null &&
+    (contentType?.includes("json") ?? false);
+  if (isProblem) {
+    const problem = body as WorkerProblem;
+    const message = problem.detail ?? problem.title ?? `HTTP ${status}`;
+    return new UploadError(problem.code ?? "unexpected_response", message, {
+      status,
+      idempotencyKey,
+      problem,
+      retryAfterSeconds,
+    });
+  }
+  return new UploadError("unexpected_response", `the worker answered HTTP ${status}`, {
+    status,
+    idempotencyKey,
+    retryAfterSeconds,
+  });
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("aborted", "AbortError");
+}

@@ -1,0 +1,405 @@
+/// <reference lib="dom" />
+/**
+ * The development page in a real browser (headless Chromium) against the local stack and the
+ * worker running in workerd.
+ */
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import http from "node:http";
+import { openChat } from "../local/chat.ts";
+import { createParticipantClient } from "../src/client.ts";
+import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { createApp } from "../worker/app.ts";
+import { ConfigError, parseConfig } from "../worker/config.ts";
+import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import {
+  ARTIFACTS_DIR,
+  ignoreWithoutChromium,
+  launchBrowser,
+  type Page,
+  type TestBrowser,
+} from "./_browser.ts";
+import { randomBytes, sha256 } from "./_support.ts";
+
+const MB = 1024 * 1024;
+
+/** A file of `size` bytes that starts like a PDF, written to `dir`. */
+async function writePdf(dir: string, name: string, size: number, seed = 1): Promise<string> {
+  const bytes = randomBytes(size, seed);
+  bytes.set(new TextEncoder().encode("%PDF-1.7\n"));
+  const path = `${dir}/${name}`;
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
+async function openPage(browser: TestBrowser, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]");
+  return page;
+}
+
+async function startChatOn(page: Page): Promise<void> {
+  await page.click("#start-chat");
+  await page.waitForSelector("#chat-status[data-connected=true]");
+}
+
+/**
+ * The worker's own answer to `PUT /attachments/{name}` announcing `size` bytes, as curl would
+ * get it. Only the headers and `body` (if any) are sent: the worker refuses on those.
+ */
+function askWorker(
+  workerUrl: string,
+  token: string,
+  name: string,
+  options: { size: number; contentType: string; body?: Uint8Array },
+): Promise<{ status: number; code?: string; detail?: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${workerUrl}/attachments/${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: {
+        "X-Amz-Bearer": token,
+        "Content-Type": options.contentType,
+        "Content-Length": String(options.size),
+      },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, code: body.code, detail: body.detail });
+      });
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    if (options.body) request.write(options.body);
+    request.flushHeaders();
+  });
+}
+
+const LOCAL_ENV = { PARTICIPANT_ENDPOINT: "http://127.0.0.1:9", UPLOAD_HOSTS: "127.0.0.1:9" };
+
+Deno.test("DEV_PAGE is off unless it is true; anything but true or false is an error", () => {
+  assert.equal(parseConfig(LOCAL_ENV).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "" }).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "false" }).devPage, false);
+  assert.equal(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "TRUE" }).devPage, true);
+  assert.throws(
+    () => parseConfig({ ...LOCAL_ENV, DEV_PAGE: "yes" }),
+    (error) => error instanceof ConfigError && /DEV_PAGE must be true or false/.test(error.message),
+  );
+});
+
+Deno.test("an enabled page in a build without its scripts says how to build them", async () => {
+  const app = createApp(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "true" }));
+  const response = await app.fetch(new Request("http://worker.test/"));
+  assert.equal(response.status, 500);
+  const problem = await response.json();
+  assert.equal(problem.code, "misconfigured");
+  assert.match(problem.detail, /deno task build/);
+});
+
+for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
+  Deno.test(`${runtime}: the page is served only where DEV_PAGE=true`, async () => {
+    const common = {
+      runtime,
+      participantUrl: "http://127.0.0.1:8788",
+      uploadHosts: ["127.0.0.1:4568"],
+      maxAttachmentBytes: 1234567,
+      allowedTypes: ["pdf", "text/plain"],
+    };
+    const off = await startWorker(common);
+    try {
+      for (const path of ["/", "/dev/page.js", "/dev/browser.js", "/dev/config.json"]) {
+        const response = await fetch(`${off.url}${path}`);
+        assert.equal(response.status, 404, path);
+        assert.equal((await response.json()).code, "not_found");
+      }
+    } finally {
+      await off.close();
+    }
+    const on = await startWorker({ ...common, vars: { DEV_PAGE: "true" } });
+    try {
+      const page = await fetch(`${on.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type")!, /^text\/html/);
+      const csp = page.headers.get("content-security-policy")!;
+      assert.match(csp, /script-src 'self'/);
+      assert.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:8788/);
+      assert.match(await page.text(), /<script type="module" src="\/dev\/page\.js">/);
+      for (const path of ["/dev/page.js", "/dev/browser.js"]) {
+        const script = await fetch(`${on.url}${path}`);
+        assert.match(script.headers.get("content-type")!, /^text\/javascript/, path);
+        const source = await script.text();
+        assert.ok(source.length > 1000, path);
+        assert.doesNotMatch(source, /\binterface\s|: string\b/, `${path} is not plain JavaScript`);
+      }
+      const css = await fetch(`${on.url}/dev/page.css`);
+      assert.match(css.headers.get("content-type")!, /^text\/css/);
+      await css.body?.cancel();
+      const config = await (await fetch(`${on.url}/dev/config.json`)).json();
+      assert.deepEqual(config, {
+        participantUrl: "http://127.0.0.1:8788",
+        maxBytes: 1234567,
+        allowedTypes: ["application/pdf", "text/plain"],
+      });
+      // The worker's API is there as ever.
+      assert.equal((await (await fetch(`${on.url}/healthz`)).json()).status, "ok");
+    } finally {
+      await on.close();
+    }
+  });
+}
+
+/** Keeps a full-page screenshot in tests/artifacts/. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: new URL(name, ARTIFACTS_DIR).pathname, fullPage: true });
+}
+
+async function armFault(participantUrl: string, rule: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${participantUrl}/_local/faults`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(rule),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+async function clearFaults(participantUrl: string): Promise<void> {
+  const response = await fetch(`${participantUrl}/_local/faults`, { method: "DELETE" });
+  await response.body?.cancel();
+}
+
+/** The names of the attachments in every chat's transcript, in order. */
+function transcriptNames(stack: LocalStack): string[] {
+  return [...stack.service.store.chats.values()].flatMap((chat) =>
+    chat.items.flatMap((item) => (item.Attachments ?? []).map((a) => a.AttachmentName ?? ""))
+  );
+}
+
+Deno.test({
+  name: "dev page in Chromium",
+  ignore: ignoreWithoutChromium("dev page browser tests"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
+    const worker = await startWorker({
+      runtime: "workerd",
+      participantUrl: stack.participantUrl,
+      uploadHosts: [new URL(stack.s3.url).host],
+      vars: { DEV_PAGE: "true" },
+    });
+    const browser = await launchBrowser();
+    const files = await Deno.makeTempDir({ prefix: "dev-page-files-" });
+    const chats = () => [...stack.service.store.chats.values()];
+    try {
+      const page = await openPage(browser, `${worker.url}/`);
+
+      await t.step(
+        "a 5 MB PDF uploads with progress to 100%, joins the chat and downloads identical",
+        async () => {
+          await startChatOn(page);
+          await page.evaluate(() => {
+            const seen: number[] = [];
+            (globalThis as unknown as { seenPercents: number[] }).seenPercents = seen;
+            new MutationObserver((records) => {
+              for (const record of records) {
+                const value = (record.target as HTMLElement).dataset.percent;
+                if (value !== undefined) seen.push(Number(value));
+              }
+            }).observe(document.getElementById("uploads")!, {
+              subtree: true,
+              attributes: true,
+              attributeFilter: ["data-percent"],
+            });
+          });
+          const path = await writePdf(files, "quarterly-report.pdf", 5 * MB);
+          await page.setInputFiles("#file-input", path);
+
+          const row = page.locator('li.upload[data-name="quarterly-report.pdf"]');
+          await row.and(page.locator("[data-state=done]")).waitFor();
+          assert.equal(await row.getAttribute("data-percent"), "100");
+          assert.match(
+            await row.locator(".upload-bytes").innerText(),
+            /5,242,880 of 5,242,880 bytes · 100%/,
+          );
+          const progress = await row.locator("progress").evaluate((
+            p: HTMLProgressElement,
+          ) => [p.value, p.max]);
+          assert.deepEqual(progress, [5 * MB, 5 * MB]);
+          const seen = await page.evaluate(() =>
+            (globalThis as unknown as { seenPercents: number[] }).seenPercents
+          );
+          assert.ok(seen.length > 0, "no progress was shown");
+          assert.equal(seen.at(-1), 100);
+          assert.deepEqual(
+            seen,
+            [...seen].sort((a, b) => a - b),
+            `progress went backwards: ${seen}`,
+          );
+
+          const item = page.locator("#transcript li", { hasText: "quarterly-report.pdf" });
+          await item.waitFor();
+          const [chat] = chats();
+          const stored = [...chat.attachments.values()];
+          assert.equal(stored.length, 1);
+          assert.equal(stored[0].completed, true);
+          assert.equal(stored[0].size, 5 * MB);
+          assert.equal(await item.getAttribute("data-attachment-id"), stored[0].id);
+
+          const [download] = await Promise.all([
+            page.waitForEvent("download"),
+            item.locator("a").click(),
+          ]);
+          assert.equal(download.suggestedFilename(), "quarterly-report.pdf");
+          const downloaded = await Deno.readFile(await download.path());
+          assert.equal(await sha256(downloaded), await sha256(await Deno.readFile(path)));
+        },
+      );
+
+      await t.step(
+        "files the worker refuses show its message before upload: too big, wrong type",
+        async () => {
+          const before = chats()[0].attachments.size;
+          const big = await writePdf(files, "too-big.pdf", 20 * MB + 1, 2);
+          const exe = `${files}/animation.gif`;
+          await Deno.writeFile(exe, randomBytes(1000, 3));
+          await page.setInputFiles("#file-input", [big, exe]);
+
+          const bigRow = page.locator('li.upload[data-name="too-big.pdf"][data-state=refused]');
+          const exeRow = page.locator('li.upload[data-name="animation.gif"][data-state=refused]');
+          await bigRow.waitFor();
+          await exeRow.waitFor();
+          assert.equal(chats()[0].attachments.size, before, "a refused file was sent upstream");
+
+          // The very codes and messages the worker answers with for the same files.
+          const { connectionToken } = await openChat(
+            createParticipantClient({ endpoint: stack.participantUrl }),
+          );
+          const tooBig = await askWorker(worker.url, connectionToken, "too-big.pdf", {
+            size: 20 * MB + 1,
+            contentType: "application/pdf",
+          });
+          assert.equal(tooBig.status, 413);
+          assert.equal(await bigRow.getAttribute("data-code"), tooBig.code);
+          assert.equal(await bigRow.locator(".upload-message").innerText(), tooBig.detail);
+          const wrongType = await askWorker(worker.url, connectionToken, "animation.gif", {
+            size: 1000,
+            contentType: "image/gif",
+            body: randomBytes(1000, 3),
+          });
+          assert.equal(wrongType.status, 415);
+          assert.equal(await exeRow.getAttribute("data-code"), wrongType.code);
+          assert.equal(await exeRow.locator(".upload-message").innerText(), wrongType.detail);
+          assert.equal(await exeRow.getByRole("button", { name: "Retry" }).count(), 0);
+        },
+      );
+
+      await t.step("files dropped on the drop zone upload too", async () => {
+        const dataTransfer = await page.evaluateHandle(() => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File(["id,total\n1,9.99\n"], "order.csv", { type: "text/csv" }));
+          return transfer;
+        });
+        await page.dispatchEvent("#drop-zone", "dragover", { dataTransfer });
+        assert.equal(await page.getAttribute("#drop-zone", "data-over"), "true");
+        await page.dispatchEvent("#drop-zone", "drop", { dataTransfer });
+        await page.locator('li.upload[data-name="order.csv"][data-state=done]').waitFor();
+        await page.locator("#transcript li", { hasText: "order.csv" }).waitFor();
+      });
+
+      await t.step(
+        "a failed upload shows the worker's message and is retried with the same key",
+        async () => {
+          const keys: string[] = [];
+          page.on("request", (request) => {
+            if (
+              request.method() === "PUT" &&
+              new URL(request.url()).pathname.startsWith("/attachments/")
+            ) {
+              keys.push(request.headers()["idempotency-key"]);
+            }
+          });
+          // Every CompleteAttachmentUpload fails until the fault is lifted.
+          await armFault(stack.participantUrl, {
+            operation: "CompleteAttachmentUpload",
+            kind: "error",
+            rate: 1,
+          });
+          const notes = `${files}/notes.txt`;
+          await Deno.writeTextFile(notes, "Order 1234: the parcel arrived damaged.\n");
+          await page.setInputFiles("#file-input", notes);
+
+          const row = page.locator('li.upload[data-name="notes.txt"]');
+          await row.and(page.locator("[data-state=failed]")).waitFor();
+          const message = await row.locator(".upload-message").innerText();
+          assert.match(message, /CompleteAttachmentUpload|InternalServer/);
+          assert.equal(transcriptNames(stack).filter((n) => n === "notes.txt").length, 0);
+          await screenshot(page, "dev-page-failed.png");
+
+          await clearFaults(stack.participantUrl);
+          await row.getByRole("button", { name: "Retry notes.txt" }).click();
+          await row.and(page.locator("[data-state=done]")).waitFor();
+          await page.locator("#transcript li", { hasText: "notes.txt" }).waitFor();
+          // Focus follows the retried file to its place in the transcript.
+          assert.equal(await page.evaluate(() => document.activeElement?.textContent), "notes.txt");
+
+          assert.equal(keys.length, 2, `PUTs seen: ${keys.length}`);
+          assert.ok(keys[0]);
+          assert.equal(keys[1], keys[0]);
+          const stored = [...chats()[0].attachments.values()].filter((a) => a.name === "notes.txt");
+          assert.equal(stored.length, 1, "the retry made a second attachment");
+          assert.equal(transcriptNames(stack).filter((n) => n === "notes.txt").length, 1);
+          await screenshot(page, "dev-page.png");
+        },
+      );
+
+      await t.step("keyboard only: start a chat, pick a file, download it", async () => {
+        const fresh = await openPage(browser, `${worker.url}/`);
+        const focused = () =>
+          fresh.evaluate(() => document.activeElement?.id || document.activeElement?.textContent);
+        await fresh.keyboard.press("Tab"); // the skip link
+        await fresh.keyboard.press("Tab");
+        assert.equal(await focused(), "display-name");
+        await fresh.keyboard.press("Tab");
+        assert.equal(await focused(), "start-chat");
+        await fresh.keyboard.press("Enter");
+        await fresh.waitForSelector("#chat-status[data-connected=true]");
+        // Focus moves on to the file picker, which the keyboard opens.
+        assert.equal(await focused(), "file-input");
+        const path = await writePdf(files, "keyboard.pdf", 64 * 1024, 4);
+        const [chooser] = await Promise.all([
+          fresh.waitForEvent("filechooser"),
+          fresh.keyboard.press("Enter"),
+        ]);
+        assert.equal(chooser.isMultiple(), true);
+        await chooser.setFiles(path);
+        await fresh.locator('li.upload[data-name="keyboard.pdf"][data-state=done]').waitFor();
+        await fresh.locator("#transcript li", { hasText: "keyboard.pdf" }).waitFor();
+        await fresh.keyboard.press("Tab");
+        assert.equal(await focused(), "keyboard.pdf");
+        const [download] = await Promise.all([
+          fresh.waitForEvent("download"),
+          fresh.keyboard.press("Enter"),
+        ]);
+        assert.equal(
+          await sha256(await Deno.readFile(await download.path())),
+          await sha256(await Deno.readFile(path)),
+        );
+        assert.match(await fresh.locator("#announcer").innerText(), /keyboard\.pdf downloaded/);
+        await fresh.close();
+      });
+
+      assert.deepEqual(browser.pageErrors, []);
+    } finally {
+      await browser.close();
+      await worker.close();
+      await stack.close();
+      await Deno.remove(files, { recursive: true });
+    }
+  },
+});
