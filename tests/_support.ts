@@ -162,3 +162,32 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The process ids under `pid` (children, grandchildren, ...), from `/proc` (Linux).
+ *
+ * @param pid The ancestor.
+ * @returns Each descendant with its command name.
+ */
+export function descendants(pid: number): { pid: number; name: string }[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry.name)]);
+    } catch { /* gone meanwhile */ }
+  }
+  const found: { pid: number; name: string }[] = [];
+  const walk = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      try {
+        found.push({ pid: child, name: Deno.readTextFileSync(`/proc/${child}/comm`).trim() });
+      } catch { /* gone meanwhile */ }
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
