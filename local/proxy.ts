@@ -249,10 +249,12 @@ async function respond(
   client: Deno.Conn,
   fault: { status: number; code?: string },
 ): Promise<void> {
+  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${
     fault.code ?? "InternalError"
-  }</Code><Message>Injected by the local proxy</Message></Error>`;
+  }</Code><Message>Injected by the local proxy</Message><RequestId>${requestId}</RequestId></Error>`;
   const head = `HTTP/1.1 ${fault.status} Injected\r\ncontent-type: application/xml\r\n` +
+    `x-amz-request-id: ${requestId}\r\n` +
     `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
   await writeAll(client, new TextEncoder().encode(head + body)).catch(() => {});
   closeQuietly(client);
