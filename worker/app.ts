@@ -13,7 +13,12 @@ import openapi from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
 import type { RetryOptions } from "../src/retry.ts";
 import { contentTypeForName, mimeEssence, nameProblem } from "../src/limits.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { AttachmentError } from "../src/send.ts";
+import { concurrencyLimit } from "./concurrency.ts";
+import { deadlineOf } from "./deadlines.ts";
+import { UploadMemory } from "./idempotency.ts";
+import { describeError } from "./redact.ts";
+import { resilientSend, type UploadGuard } from "./resilient_send.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isAllowedHost } from "./hosts.ts";
 import {
@@ -87,7 +92,22 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   const client = createParticipantClient({
     endpoint: config.participantEndpoint,
     fetch: options.fetch,
-    retry: options.retry,
+    retry: options.retry ?? {
+      maxAttempts: config.reliability.serviceMaxAttempts,
+      attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
+      deadlineMs: config.reliability.serviceDeadlineMs,
+    },
+  });
+  const guard: UploadGuard = {
+    uploadTimeoutMs: config.reliability.uploadTimeoutMs,
+    memory: new UploadMemory(),
+  };
+  const limit = concurrencyLimit({
+    maxPerToken: config.reliability.maxRequestsPerToken,
+    refuse: (c, retryAfter, max) =>
+      fail(c, "too_many_requests", `at most ${max} requests per token may run at once`, {
+        headers: { "retry-after": String(retryAfter) },
+      }),
   });
   const app = new Hono<Env>();
 
@@ -136,12 +156,12 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 
   app.put("/attachments", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/", (c) => fail(c, "invalid_name", NO_NAME));
-  app.put("/attachments/:name", (c) => upload(c, config, client));
-  app.get("/attachments/:id", (c) => download(c, config, client));
+  app.put("/attachments/:name", limit.middleware, (c) => upload(c, config, client, guard));
+  app.get("/attachments/:id", limit.middleware, (c) => download(c, config, client));
 
   app.notFound((c) => fail(c, "not_found", `nothing at ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    console.error("internal error:", error instanceof Error ? error.stack : String(error));
+    console.error("internal error:", describeError(error));
     return fail(c, "internal_error", "the worker failed to handle the request");
   });
   return app;
@@ -154,6 +174,7 @@ async function upload(
   c: Context<Env>,
   config: WorkerConfig,
   client: ParticipantClient,
+  guard: UploadGuard,
 ): Promise<Response> {
   const token = bearerToken(c.req.raw.headers);
   if (!token) return fail(c, "missing_token", TOKEN_HINT);
@@ -215,7 +236,7 @@ async function upload(
   }
 
   try {
-    const sent = await sendAttachment({
+    const sent = await resilientSend({
       client,
       connectionToken: token,
       name,
@@ -227,7 +248,8 @@ async function upload(
       maxBytes: config.maxAttachmentBytes,
       allowedTypes: config.allowedTypes,
       isUploadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
-    });
+      signal: c.req.raw.signal,
+    }, guard);
     c.set("attachmentId", sent.attachmentId);
     const body: Schemas["Attachment"] = {
       attachmentId: sent.attachmentId,
@@ -241,6 +263,17 @@ async function upload(
       "cache-control": "no-store",
     });
   } catch (error) {
+    const attachmentId = error instanceof AttachmentError ? error.attachmentId : undefined;
+    const deadline = deadlineOf(error);
+    if (deadline) {
+      if (attachmentId) c.set("attachmentId", attachmentId);
+      return fail(c, "upload_timeout", deadline.message, { attachmentId });
+    }
+    if (c.req.raw.signal.aborted) {
+      return fail(c, "client_disconnected", "the client closed the connection mid-upload", {
+        attachmentId,
+      });
+    }
     if (!(error instanceof AttachmentError)) throw error;
     c.set("code", error.code);
     if (error.attachmentId) c.set("attachmentId", error.attachmentId);

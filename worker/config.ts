@@ -13,6 +13,7 @@ import {
   mimeEssence,
 } from "../src/limits.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
+import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 
 /** The settings the worker runs with. */
 export interface WorkerConfig {
@@ -32,6 +33,8 @@ export interface WorkerConfig {
    * or asked for them.
    */
   uploadHosts: readonly string[];
+  /** Deadlines of upstream calls and the per-token limit. */
+  reliability: ReliabilityConfig;
 }
 
 /** Environment variables (or Worker `vars`) the worker reads. */
@@ -48,6 +51,16 @@ export interface WorkerEnv {
   CORS_ORIGINS?: string;
   /** Comma-separated upload host patterns. @default {the region's S3 hosts} */
   UPLOAD_HOSTS?: string;
+  /** The most one upload to S3 may take, in ms. @default {120000} */
+  UPLOAD_TIMEOUT_MS?: string;
+  /** How long one Participant Service call may wait for its answer, in ms. @default {10000} */
+  SERVICE_TIMEOUT_MS?: string;
+  /** The budget of one Participant Service call across its retries, in ms. @default {30000} */
+  SERVICE_DEADLINE_MS?: string;
+  /** Tries per Participant Service call. @default {3} */
+  SERVICE_MAX_ATTEMPTS?: string;
+  /** Uploads and downloads one token may run at once (per instance); 0: no limit. @default {4} */
+  MAX_REQUESTS_PER_TOKEN?: string;
   /** Anything else in the environment is ignored. */
   [other: string]: unknown;
 }
@@ -158,6 +171,8 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     problems.push("set UPLOAD_HOSTS (the S3 hosts uploads may go to) or AWS_REGION");
   }
 
+  const reliability = parseReliabilityConfig(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     participantEndpoint: resolved,
@@ -166,6 +181,7 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     allowedTypes,
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, "")),
     uploadHosts,
+    reliability,
   };
 }
 
