@@ -205,13 +205,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return outcome;
     };
 
-    // Warm up (pools, code paths) before memory is first read; the warm-up uploads count.
+    // Warm up (pools, buffers, code paths) with two rounds, the largest size among them,
+    // before memory is first read; the warm-up uploads count.
+    const warmUp = Math.min(concurrency * 2, plan.length);
+    if (warmUp > 0) plan[0].size = maxBytes;
     let next = 0;
-    const warmUp = Math.min(concurrency, plan.length);
-    outcomes.push(
-      ...await Promise.all(plan.slice(0, warmUp).map((job, i) => upload(lanes[i], job))),
-    );
-    next = warmUp;
+    await Promise.all(lanes.map(async (lane) => {
+      while (next < warmUp) outcomes.push(await upload(lane, plan[next++]));
+    }));
     const startBytes = rss(worker.pid);
     log(`warm: ${warmUp} uploads, worker RSS ${(startBytes / 2 ** 20).toFixed(1)} MiB`);
 
@@ -250,6 +251,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }));
     const durationMs = performance.now() - started;
     proxy.strikeRequests(undefined);
+    const serviceFaults = [...stack.service.faults.hits.values()].reduce((a, b) => a + b, 0);
     stack.service.faults.clear();
     await sleep(200);
     const endBytes = rss(worker.pid);
@@ -330,7 +332,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       silentLosses,
       duplicates,
       faultsInjected: {
-        service: [...stack.service.faults.hits.values()].reduce((a, b) => a + b, 0),
+        service: serviceFaults,
         s3: proxy.stats.struck,
       },
       upstreamCalls: {
