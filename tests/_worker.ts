@@ -8,6 +8,7 @@
 
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { buildWorkerBundle } from "../local/bundle.ts";
 import { freePort } from "../local/ports.ts";
 import { textLines } from "../local/lines.ts";
 import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
@@ -110,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
   }
   if (options.launcher === "wrangler") {
-    await buildBundle(new URL("../dist/worker.js", import.meta.url).pathname);
+    await buildWorkerBundle();
     const dev = await startWranglerDev({ port: 0, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
@@ -269,36 +270,8 @@ export async function workerBundle(): Promise<string> {
     await Deno.stat(path);
     return path;
   } catch { /* not built yet */ }
-  await buildBundle(path);
+  await buildWorkerBundle(path);
   return path;
-}
-
-/**
- * Bundles `worker/workers.ts` for workerd with `deno bundle`, as `deno task build` does, into
- * `out` (written to a temporary name, then renamed, so readers never see half a file).
- *
- * @param out Where the bundle goes.
- */
-export async function buildBundle(out: string): Promise<void> {
-  await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-  const temporary = `${out}.${crypto.randomUUID()}.tmp.js`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform=browser",
-      "--format=esm",
-      "--minify",
-      `${ROOT}worker/workers.ts`,
-      "-o",
-      temporary,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-  await Deno.rename(temporary, out);
 }
 
 async function sourceHash(): Promise<string> {
