@@ -48,25 +48,25 @@ for (const runtime of RUNTIMES) {
       vars: { UPLOAD_TIMEOUT_MS: "800", SERVICE_TIMEOUT_MS: "300", SERVICE_DEADLINE_MS: "900" },
     });
     const bodies: string[] = [];
-    const keep = async (response: { json: unknown; headers: Headers }) => {
+    const keep = (response: { json: unknown; headers: Headers }) => {
       bodies.push(JSON.stringify(response.json), JSON.stringify([...response.headers]));
     };
     try {
       const body = randomBytes(50_000);
-      await keep(await rig.upload("ok.pdf", body, pdf));
+      keep(await rig.upload("ok.pdf", body, pdf));
       rig.proxy.inject({ kind: "respond", status: 403, code: "AccessDenied" });
-      await keep(await rig.upload("a.pdf", body, pdf));
+      keep(await rig.upload("a.pdf", body, pdf));
       rig.proxy.inject({ kind: "reset", afterBytes: 1000 });
-      await keep(await rig.upload("a.pdf", body, pdf));
+      keep(await rig.upload("a.pdf", body, pdf));
       rig.proxy.inject({ kind: "stall" });
-      await keep(await rig.upload("a.pdf", body, pdf));
+      keep(await rig.upload("a.pdf", body, pdf));
       for (const kind of ["throttle", "error", "drop"] as const) {
         rig.stack.service.faults.add({ operation: "CompleteAttachmentUpload", kind, count: 9 });
-        await keep(await rig.upload("a.pdf", body, pdf));
+        keep(await rig.upload("a.pdf", body, pdf));
         rig.stack.service.faults.clear();
       }
       rig.stack.service.s3.publicUrl = "http://127.0.0.1:9";
-      await keep(await rig.upload("a.pdf", body, pdf));
+      keep(await rig.upload("a.pdf", body, pdf));
       const forged = await fetch(`${rig.worker.url}/attachments/nothing`, {
         headers: { Authorization: `Bearer ${rig.token}x` },
       });
