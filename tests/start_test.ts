@@ -6,7 +6,7 @@ import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_suppo
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs `deno task start` with free ports and reads its output until the banner is complete. */
-async function start(args: string[], env: Record<string, string> = {}) {
+function start(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "start", ...args],
     cwd: ROOT,
@@ -33,7 +33,7 @@ for (const runtime of ["workerd", "deno"] as const) {
   Deno.test(`deno task start (${runtime}): its curl line uploads into the chat; SIGTERM stops all`, async () => {
     // workerd: the size limit raised by one variable, for the worker and the service alike.
     const size = runtime === "workerd" ? 21 * MiB : 1_500_000;
-    const { child, output, banner, reading } = await start(
+    const { child, output, banner, reading } = start(
       ["--s3-port", "0", "--participant-port", "0", "--worker-port", "0", "--runtime", runtime],
       runtime === "workerd" ? { MAX_ATTACHMENT_BYTES: String(22 * MiB) } : {},
     );
@@ -97,7 +97,7 @@ Deno.test("deno task start refuses a port in use, and starts nothing", async () 
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = String((busy.addr as Deno.NetAddr).port);
-    const { child, output, reading } = await start([
+    const { child, output, reading } = start([
       "--s3-port",
       "0",
       "--participant-port",
