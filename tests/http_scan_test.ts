@@ -72,11 +72,7 @@ Deno.test("the proxy records request heads and strikes single requests on kept-a
     // A struck request may be sent again by the client on a fresh connection, unseen.
     assert.ok(struck.length <= proxy.stats.struck);
     assert.ok(struck.length > 3 && struck.length < 17, `${struck.length} of 20 struck`);
-    assert.ok(
-      struck.includes(
-        '503 <?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Injected by the local proxy</Message></Error>',
-      ),
-    );
+    assert.ok(struck.some((o) => o.startsWith("503 ") && o.includes("<Code>SlowDown</Code>")));
     proxy.strikeRequests(undefined);
     assert.equal(await put(99), "200 got 1000");
   } finally {
