@@ -117,10 +117,11 @@ export interface components {
             upstream?: components["schemas"]["UpstreamFailure"];
         };
         /**
-         * @description The stable machine-readable reason.
+         * @description The stable machine-readable reason. `client_disconnected` (status 499) is only logged:
+         *     the client that would read it has gone.
          * @enum {string}
          */
-        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed";
+        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed" | "upload_timeout" | "too_many_requests" | "client_disconnected";
         /** @description The upstream answer behind a problem. Never holds a token or a URL. */
         UpstreamFailure: {
             /** @enum {string} */
@@ -179,7 +180,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The Participant Service kept throttling (`throttled`); try again later. */
+        /**
+         * @description The Participant Service kept throttling (`throttled`), or this token has as many
+         *     uploads and downloads running as the worker allows at once (`too_many_requests`); try
+         *     again after `Retry-After`.
+         */
         Throttled: {
             headers: {
                 /** @description Seconds to wait before trying again. */
@@ -192,6 +197,18 @@ export interface components {
         };
         /** @description The worker itself failed or is misconfigured (`internal_error`, `misconfigured`). */
         WorkerFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The upload to S3 or a Participant Service call did not finish within its deadline
+         *     (`upload_timeout`). Nothing was completed; the same `Idempotency-Key` may be retried.
+         */
+        UpstreamTimeout: {
             headers: {
                 [name: string]: unknown;
             };
@@ -289,6 +306,7 @@ export interface operations {
             };
             429: components["responses"]["Throttled"];
             502: components["responses"]["UpstreamFailed"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     uploadAttachment: {
@@ -385,6 +403,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
             500: components["responses"]["WorkerFailed"];
             502: components["responses"]["UpstreamFailed"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     health: {

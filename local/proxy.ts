@@ -6,6 +6,7 @@
  * @module
  */
 
+import { RequestScanner } from "./http_scan.ts";
 import { assertPortFree } from "./ports.ts";
 
 /** A connection-level fault for the next connections. */
@@ -27,6 +28,22 @@ export interface ProxyOptions {
   port?: number;
   /** Round-trip time added: each chunk waits half of it, in each direction. @default {0} */
   latencyMs?: number;
+  /** Keep the head of every request that passes, in {@link TcpProxy.heads}. @default {false} */
+  recordHeads?: boolean;
+}
+
+/**
+ * Faults that strike single requests, even on kept-alive connections: each request is hit
+ * with probability `rate` (from a generator seeded with `seed`, so a run repeats exactly), by
+ * one of `faults` in turn. A `reset` counts its bytes from the end of the request's head.
+ */
+export interface RequestFaults {
+  /** The share of requests hit, 0–1. */
+  rate: number;
+  /** @default {1} */
+  seed?: number;
+  /** The faults used, in turn. */
+  faults: ProxyFault[];
 }
 
 /** A running proxy. */
@@ -42,8 +59,15 @@ export interface TcpProxy {
    * clients' pooled connections do not slip past it.
    */
   inject(fault: ProxyFault, count?: number): void;
-  /** Connections accepted, and faults applied, so far. */
-  readonly stats: { connections: number; faults: number };
+  /**
+   * Strikes single requests at a rate from now on (`undefined` stops it). Open connections
+   * are left alone.
+   */
+  strikeRequests(faults: RequestFaults | undefined): void;
+  /** Request heads seen so far (with `recordHeads`; the latest 10,000), as sent. */
+  readonly heads: string[];
+  /** Connections accepted, faults applied, requests seen, and requests struck, so far. */
+  readonly stats: { connections: number; faults: number; requests: number; struck: number };
   /** Stops listening and cuts every open connection. */
   close(): Promise<void>;
 }
@@ -68,7 +92,20 @@ export function startProxy(options: ProxyOptions): TcpProxy {
   const listener = Deno.listen({ hostname, port });
   const open = new Set<Deno.Conn>();
   const faults: ProxyFault[] = [];
-  const stats = { connections: 0, faults: 0 };
+  const stats = { connections: 0, faults: 0, requests: 0, struck: 0 };
+  const heads: string[] = [];
+  let striking: { rule: RequestFaults; next: () => number; turn: number } | undefined;
+  const onHead = (head: string): ProxyFault | undefined => {
+    stats.requests++;
+    if (options.recordHeads) {
+      heads.push(head);
+      if (heads.length > 10_000) heads.shift();
+    }
+    if (!striking || striking.rule.faults.length === 0) return undefined;
+    if (striking.next() >= striking.rule.rate) return undefined;
+    stats.struck++;
+    return striking.rule.faults[striking.turn++ % striking.rule.faults.length];
+  };
   const proxy: TcpProxy = {
     url: `http://${hostname}:${(listener.addr as Deno.NetAddr).port}`,
     port: (listener.addr as Deno.NetAddr).port,
@@ -79,6 +116,10 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       // requests open new connections.
       for (const conn of open) closeQuietly(conn);
     },
+    strikeRequests(rule) {
+      striking = rule ? { rule, next: xorshift(rule.seed ?? 1), turn: 0 } : undefined;
+    },
+    heads,
     stats,
     async close() {
       listener.close();
@@ -100,19 +141,11 @@ export function startProxy(options: ProxyOptions): TcpProxy {
   async function handle(client: Deno.Conn, fault: ProxyFault | undefined): Promise<void> {
     if (fault?.kind === "respond") {
       await readRequestHead(client);
-      const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
-      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${
-        fault.code ?? "InternalError"
-      }</Code><Message>Injected by the local proxy</Message><RequestId>${requestId}</RequestId></Error>`;
-      const head = `HTTP/1.1 ${fault.status} Injected\r\ncontent-type: application/xml\r\n` +
-        `x-amz-request-id: ${requestId}\r\n` +
-        `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
-      await client.write(new TextEncoder().encode(head + body)).catch(() => {});
-      closeQuietly(client);
+      await respond(client, fault);
       return;
     }
     if (fault?.kind === "stall") {
-      for await (const _ of client.readable.values({ preventCancel: true })) { /* swallow */ }
+      await swallow(client);
       return;
     }
     let upstream: Deno.Conn;
@@ -129,7 +162,7 @@ export function startProxy(options: ProxyOptions): TcpProxy {
     };
     const limit = fault?.kind === "reset" ? fault.afterBytes : Infinity;
     await Promise.allSettled([
-      pump(client, upstream, () => proxy.latencyMs / 2, limit, cut),
+      pump(client, upstream, () => proxy.latencyMs / 2, limit, cut, onHead),
       pump(upstream, client, () => proxy.latencyMs / 2, Infinity, cut),
     ]);
     cut();
@@ -155,15 +188,33 @@ async function pump(
   delayMs: () => number,
   limit: number,
   cut: () => void,
+  onHead?: (head: string) => ProxyFault | undefined,
 ): Promise<void> {
   let passed = 0;
   let chain = Promise.resolve();
   const buffer = new Uint8Array(64 * 1024);
+  const scanner = onHead ? new RequestScanner() : undefined;
   try {
     while (true) {
       const n = await from.read(buffer);
       if (n === null) break;
       let chunk = buffer.slice(0, n);
+      for (const head of scanner?.push(chunk) ?? []) {
+        const fault = onHead!(head.text);
+        if (fault?.kind === "respond") {
+          await chain;
+          await respond(from, fault);
+          cut();
+          return;
+        }
+        if (fault?.kind === "stall") {
+          await chain;
+          await swallow(from);
+          cut();
+          return;
+        }
+        if (fault?.kind === "reset") limit = Math.min(limit, passed + head.end + fault.afterBytes);
+      }
       if (passed + n > limit) chunk = chunk.subarray(0, Math.max(0, limit - passed));
       passed += chunk.length;
       const due = performance.now() + delayMs();
@@ -191,6 +242,40 @@ async function pump(
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Answers with an S3-style XML error and closes the connection. */
+async function respond(
+  client: Deno.Conn,
+  fault: { status: number; code?: string },
+): Promise<void> {
+  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${
+    fault.code ?? "InternalError"
+  }</Code><Message>Injected by the local proxy</Message><RequestId>${requestId}</RequestId></Error>`;
+  const head = `HTTP/1.1 ${fault.status} Injected\r\ncontent-type: application/xml\r\n` +
+    `x-amz-request-id: ${requestId}\r\n` +
+    `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+  await writeAll(client, new TextEncoder().encode(head + body)).catch(() => {});
+  closeQuietly(client);
+}
+
+/** Reads and drops what a client sends, never answering, until it hangs up. */
+async function swallow(client: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    while (await client.read(buffer) !== null) { /* swallow */ }
+  } catch { /* closed */ }
+}
+
+function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
 }
 
 async function readRequestHead(conn: Deno.Conn): Promise<void> {

@@ -4,6 +4,13 @@
  * @module
  */
 
+import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { openChat } from "../local/chat.ts";
+import { headObject } from "../local/presign.ts";
+import { startProxy, type TcpProxy } from "../local/proxy.ts";
+import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { type StartedWorker, startWorker, type WorkerRuntime } from "./_worker.ts";
+
 /** `size` bytes of pseudo-random data, deterministic for a seed. */
 export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
@@ -454,4 +461,174 @@ function dechunk(bytes: Uint8Array): Uint8Array {
     at += part.length;
   }
   return out;
+}
+
+/**
+ * Counts a process's open sockets, from `/proc` (Linux).
+ *
+ * @param pid The process id.
+ * @returns The number of open socket descriptors.
+ */
+export function openSockets(pid: number): number {
+  let sockets = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).startsWith("socket:")) sockets++;
+    } catch { /* closed meanwhile */ }
+  }
+  return sockets;
+}
+
+/**
+ * Waits until `check` passes, trying every 50 ms for up to `timeoutMs`; throws its last
+ * failure otherwise. For settling asynchronous effects (a cancelled upload, a closed socket),
+ * never for timing assertions.
+ *
+ * @param check Throws (or returns false) while the condition does not hold.
+ * @param timeoutMs How long to keep trying.
+ */
+export async function eventually(
+  check: () => unknown | Promise<unknown>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (true) {
+    let failure: unknown;
+    try {
+      if ((await check()) !== false) return;
+      failure = new Error("the condition did not hold in time");
+    } catch (error) {
+      failure = error;
+    }
+    if (Date.now() > until) throw failure;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** What {@link startRig} starts: the local stack, an S3 proxy and the worker in one runtime. */
+export interface Rig {
+  stack: LocalStack;
+  /** The proxy every pre-signed URL goes through (it records request heads). */
+  proxy: TcpProxy;
+  worker: StartedWorker;
+  client: ParticipantClient;
+  /** A connected chat participant's ConnectionToken. */
+  token: string;
+  /** Participant Service calls so far, by operation. */
+  calls: Record<string, number>;
+  /** `PUT /attachments/{name}` through the worker, with the rig's token. */
+  upload(
+    name: string,
+    body: Uint8Array<ArrayBuffer>,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }>;
+  /** The attachments in a chat's transcript (the rig's chat by default). */
+  attachments(token?: string): Promise<{ id: string; name: string }[]>;
+  /**
+   * How many attachments the service started have their full bytes in S3 (the local S3 may
+   * keep an empty object behind a cut upload; real S3 keeps nothing).
+   */
+  storedObjects(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startRig}. */
+export interface RigOptions {
+  /** Pre-signed URL lifetime. @default {300} */
+  uploadUrlTtlSeconds?: number;
+  /** Worker variables. */
+  vars?: Record<string, string>;
+  /** `CORS_ORIGINS`. */
+  corsOrigins?: string[];
+}
+
+/**
+ * Starts the local stack, a recording S3 proxy that every pre-signed URL points at, and the
+ * worker (allowed to upload to the proxy only), and opens a chat.
+ *
+ * @param runtime Where the worker runs.
+ * @param options URL lifetime and worker variables.
+ */
+export async function startRig(runtime: WorkerRuntime, options: RigOptions = {}): Promise<Rig> {
+  const calls: Record<string, number> = {};
+  const stack = await startLocalStack({
+    s3Port: 0,
+    participantPort: 0,
+    uploadUrlTtlSeconds: options.uploadUrlTtlSeconds,
+    log: (line) => {
+      const operation = line.split(" ")[2];
+      if (/^[A-Z]\w+$/.test(operation ?? "")) calls[operation] = (calls[operation] ?? 0) + 1;
+    },
+  });
+  const proxy = startProxy({
+    target: { hostname: "127.0.0.1", port: Number(new URL(stack.s3.url).port) },
+    recordHeads: true,
+  });
+  stack.service.s3.publicUrl = proxy.url;
+  let worker: StartedWorker;
+  try {
+    worker = await startWorker({
+      runtime,
+      participantUrl: stack.participantUrl,
+      uploadHosts: [new URL(proxy.url).host],
+      corsOrigins: options.corsOrigins,
+      vars: options.vars,
+    });
+  } catch (error) {
+    await proxy.close();
+    await stack.close();
+    throw error;
+  }
+  const client = createParticipantClient({ endpoint: stack.participantUrl });
+  const { connectionToken: token } = await openChat(client);
+  return {
+    stack,
+    proxy,
+    worker,
+    client,
+    token,
+    calls,
+    async upload(name, body, headers = {}) {
+      const response = await fetch(`${worker.url}/attachments/${encodeURIComponent(name)}`, {
+        method: "PUT",
+        headers: { "X-Amz-Bearer": token, ...headers },
+        body,
+      });
+      const json = await response.json().catch(() => ({}));
+      return { status: response.status, headers: response.headers, json };
+    },
+    async attachments(chatToken = token) {
+      const found: { id: string; name: string }[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.getTranscript(chatToken, {
+          MaxResults: 100,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        });
+        if (page.error) throw new Error(`GetTranscript: ${page.error.name}`);
+        for (const item of page.data.Transcript ?? []) {
+          for (const a of item.Attachments ?? []) {
+            found.push({ id: a.AttachmentId!, name: a.AttachmentName! });
+          }
+        }
+        nextToken = page.data.NextToken;
+      } while (nextToken);
+      return found;
+    },
+    async storedObjects() {
+      const target = { ...stack.service.s3, publicUrl: undefined };
+      let count = 0;
+      for (const chat of stack.service.store.chats.values()) {
+        for (const attachment of chat.attachments.values()) {
+          if ((await headObject(target, attachment.key))?.size === attachment.size) count++;
+        }
+      }
+      return count;
+    },
+    async close() {
+      await worker.close();
+      await proxy.close();
+      await stack.close();
+    },
+  };
 }

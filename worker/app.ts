@@ -14,7 +14,12 @@ import { createParticipantClient, type ParticipantClient } from "../src/client.t
 import type { RetryOptions } from "../src/retry.ts";
 import { nameProblem } from "../src/limits.ts";
 import { resolveContentType, uploadRefusal } from "../src/upload_rules.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { AttachmentError } from "../src/send.ts";
+import { concurrencyLimit } from "./concurrency.ts";
+import { deadlineOf } from "./deadlines.ts";
+import { UploadMemory } from "./idempotency.ts";
+import { describeError } from "./redact.ts";
+import { resilientSend, type UploadGuard } from "./resilient_send.ts";
 import type { WorkerConfig } from "./config.ts";
 import { devPage } from "./dev_page.ts";
 import { isAllowedHost } from "./hosts.ts";
@@ -93,7 +98,22 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   const client = createParticipantClient({
     endpoint: config.participantEndpoint,
     fetch: options.fetch,
-    retry: options.retry,
+    retry: options.retry ?? {
+      maxAttempts: config.reliability.serviceMaxAttempts,
+      attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
+      deadlineMs: config.reliability.serviceDeadlineMs,
+    },
+  });
+  const guard: UploadGuard = {
+    uploadTimeoutMs: config.reliability.uploadTimeoutMs,
+    memory: new UploadMemory(),
+  };
+  const limit = concurrencyLimit({
+    maxPerToken: config.reliability.maxRequestsPerToken,
+    refuse: (c, retryAfter, max) =>
+      fail(c, "too_many_requests", `at most ${max} requests per token may run at once`, {
+        headers: { "retry-after": String(retryAfter) },
+      }),
   });
   const app = new Hono<Env>();
 
@@ -161,12 +181,12 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 
   app.put("/attachments", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/", (c) => fail(c, "invalid_name", NO_NAME));
-  app.put("/attachments/:name", (c) => upload(c, config, client));
-  app.get("/attachments/:id", (c) => download(c, config, client));
+  app.put("/attachments/:name", limit.middleware, (c) => upload(c, config, client, guard));
+  app.get("/attachments/:id", limit.middleware, (c) => download(c, config, client));
 
   app.notFound((c) => fail(c, "not_found", `nothing at ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    console.error("internal error:", error instanceof Error ? error.stack : String(error));
+    console.error("internal error:", describeError(error));
     return fail(c, "internal_error", "the worker failed to handle the request");
   });
   return app;
@@ -182,6 +202,7 @@ async function upload(
   c: Context<Env>,
   config: WorkerConfig,
   client: ParticipantClient,
+  guard: UploadGuard,
 ): Promise<Response> {
   const token = bearerToken(c.req.raw.headers);
   if (!token) return fail(c, "missing_token", TOKEN_HINT);
@@ -228,7 +249,7 @@ async function upload(
   const contentType = resolveContentType(name, given)!;
 
   try {
-    const sent = await sendAttachment({
+    const sent = await resilientSend({
       client,
       connectionToken: token,
       name,
@@ -240,7 +261,8 @@ async function upload(
       maxBytes: config.maxAttachmentBytes,
       allowedTypes: config.allowedTypes,
       isUploadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
-    });
+      signal: c.req.raw.signal,
+    }, guard);
     c.set("attachmentId", sent.attachmentId);
     const body: Schemas["Attachment"] = {
       attachmentId: sent.attachmentId,
@@ -254,6 +276,17 @@ async function upload(
       "cache-control": "no-store",
     });
   } catch (error) {
+    const attachmentId = error instanceof AttachmentError ? error.attachmentId : undefined;
+    const deadline = deadlineOf(error);
+    if (deadline) {
+      if (attachmentId) c.set("attachmentId", attachmentId);
+      return fail(c, "upload_timeout", deadline.message, { attachmentId });
+    }
+    if (c.req.raw.signal.aborted) {
+      return fail(c, "client_disconnected", "the client closed the connection mid-upload", {
+        attachmentId,
+      });
+    }
     if (!(error instanceof AttachmentError)) throw error;
     c.set("code", error.code);
     if (error.attachmentId) c.set("attachmentId", error.attachmentId);

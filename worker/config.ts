@@ -13,6 +13,7 @@ import {
   mimeEssence,
 } from "../src/limits.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
+import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 
 /** The settings the worker runs with. */
 export interface WorkerConfig {
@@ -34,6 +35,8 @@ export interface WorkerConfig {
   uploadHosts: readonly string[];
   /** Whether the development page is served at `/` (`DEV_PAGE=true`). Never in production. */
   devPage: boolean;
+  /** Deadlines of upstream calls and the per-token limit. */
+  reliability: ReliabilityConfig;
 }
 
 /** Environment variables (or Worker `vars`) the worker reads. */
@@ -52,6 +55,16 @@ export interface WorkerEnv {
   UPLOAD_HOSTS?: string;
   /** `true` serves the development page at `/`, for the local stack only. @default {false} */
   DEV_PAGE?: string;
+  /** The most one upload to S3 may take, in ms. @default {120000} */
+  UPLOAD_TIMEOUT_MS?: string;
+  /** How long one Participant Service call may wait for its answer, in ms. @default {10000} */
+  SERVICE_TIMEOUT_MS?: string;
+  /** The budget of one Participant Service call across its retries, in ms. @default {30000} */
+  SERVICE_DEADLINE_MS?: string;
+  /** Tries per Participant Service call. @default {3} */
+  SERVICE_MAX_ATTEMPTS?: string;
+  /** Uploads and downloads one token may run at once (per instance); 0: no limit. @default {4} */
+  MAX_REQUESTS_PER_TOKEN?: string;
   /** Anything else in the environment is ignored. */
   [other: string]: unknown;
 }
@@ -178,6 +191,7 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
   if (devPage !== "true" && devPage !== "false") {
     problems.push(`DEV_PAGE must be true or false, got ${read("DEV_PAGE")}`);
   }
+  const reliability = parseReliabilityConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -188,6 +202,7 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, "")),
     uploadHosts,
     devPage: devPage === "true",
+    reliability,
   };
 }
 

@@ -7,6 +7,7 @@
 import type { components } from "../generated/worker.ts";
 import type { ParticipantServiceError } from "../src/errors.ts";
 import type { AttachmentError, AttachmentErrorCode } from "../src/send.ts";
+import { redactSecrets } from "./redact.ts";
 
 /** Every `code` the worker answers with; stable, for programs to branch on. */
 export type ProblemCode =
@@ -21,7 +22,10 @@ export type ProblemCode =
   | "range_not_satisfiable"
   | "not_found"
   | "misconfigured"
-  | "internal_error";
+  | "internal_error"
+  | "upload_timeout"
+  | "too_many_requests"
+  | "client_disconnected";
 
 // The codes above and those `worker/openapi.yaml` lists are one and the same set.
 type SpecCode = components["schemas"]["ProblemCode"];
@@ -47,6 +51,8 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   unsupported_type: 415,
   range_not_satisfiable: 416,
   throttled: 429,
+  too_many_requests: 429,
+  client_disconnected: 499,
   misconfigured: 500,
   internal_error: 500,
   service_unavailable: 502,
@@ -56,6 +62,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   completion_failed: 502,
   download_host_not_allowed: 502,
   download_failed: 502,
+  upload_timeout: 504,
 });
 
 const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
@@ -84,6 +91,9 @@ const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
   completion_failed: "The Participant Service did not complete the attachment",
   download_host_not_allowed: "The download URL points at a host that is not allowed",
   download_failed: "The download from S3 failed",
+  upload_timeout: "The upload to S3 did not finish in time",
+  too_many_requests: "Too many requests for this token at once",
+  client_disconnected: "The client went away before the upload ended",
 });
 
 /** The upstream answer behind a problem: who failed, its error name and request id. */
@@ -154,7 +164,7 @@ export function problemResponse(
     type: `urn:connect-attachments:problem:${code}`,
     title: TITLES[code],
     status,
-    detail,
+    detail: redactSecrets(detail),
     code,
     ...(extras.attachmentId ? { attachmentId: extras.attachmentId } : {}),
     ...(extras.upstream ? { upstream: extras.upstream } : {}),

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { createParticipantClient } from "../src/client.ts";
+import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { fetchPut } from "../src/put.ts";
+import { openChat } from "../local/chat.ts";
+import { startLocalStack } from "../local/stack.ts";
+import { startProxy } from "../local/proxy.ts";
+import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
+import { randomBytes } from "./_support.ts";
+
+Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
+  const url = new URL(
+    "https://b.s3.amazonaws.com/k?X-Amz-Date=20261127T101500Z&X-Amz-Expires=300&X-Amz-Signature=x",
+  );
+  assert.equal(new Date(presignedUrlExpiry(url)!).toISOString(), "2026-11-27T10:20:00.000Z");
+  assert.equal(presignedUrlExpiry(new URL("https://b.s3.amazonaws.com/k")), undefined);
+});
+
+/** A stack whose pre-signed URLs go through a proxy, with the calls each operation got. */
+async function faultyStack(uploadUrlTtlSeconds = 300) {
+  const calls: Record<string, number> = {};
+  const stack = await startLocalStack({
+    s3Port: 0,
+    participantPort: 0,
+    uploadUrlTtlSeconds,
+    log: (line) => {
+      const operation = line.split(" ")[2];
+      calls[operation] = (calls[operation] ?? 0) + 1;
+    },
+  });
+  const proxy = startProxy({
+    target: { hostname: "127.0.0.1", port: Number(new URL(stack.s3.url).port) },
+  });
+  stack.service.s3.publicUrl = proxy.url;
+  const client = createParticipantClient({ endpoint: stack.participantUrl });
+  const { connectionToken } = await openChat(client);
+  const bytes = randomBytes(300_000);
+  const upload = {
+    client,
+    connectionToken,
+    name: "report.pdf",
+    contentType: "application/pdf",
+    size: bytes.length,
+    body: bytes,
+    isUploadUrlAllowed: (url: URL) => url.host === new URL(proxy.url).host,
+  };
+  const attachments = async () => {
+    const page = await client.getTranscript(connectionToken, { MaxResults: 100 });
+    return page.data!.Transcript!.filter((i) => i.Type === "ATTACHMENT").length;
+  };
+  return {
+    stack,
+    proxy,
+    calls,
+    upload,
+    attachments,
+    async close() {
+      await proxy.close();
+      await stack.close();
+    },
+  };
+}
+
+Deno.test("an upload to a stalled S3 is abandoned at its time budget, and nothing is completed", async () => {
+  const t = await faultyStack();
+  try {
+    t.proxy.inject({ kind: "stall" });
+    await assert.rejects(
+      sendAttachment({ ...t.upload, put: deadlinePut({ timeoutMs: 300 }) }),
+      (e) =>
+        e instanceof AttachmentError && e.code === "upload_failed" &&
+        deadlineOf(e)?.reason === "budget",
+    );
+    assert.equal(t.calls.CompleteAttachmentUpload, undefined);
+    assert.equal(await t.attachments(), 0);
+    // The stalled connection was closed by the worker side, not left to hang.
+    assert.equal(t.proxy.stats.faults, 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("an upload still running when its pre-signed URL expires is abandoned", async () => {
+  const t = await faultyStack(1);
+  try {
+    t.proxy.inject({ kind: "stall" });
+    await assert.rejects(
+      sendAttachment({ ...t.upload, put: deadlinePut({ timeoutMs: 60_000 }) }),
+      (e) => e instanceof AttachmentError && deadlineOf(e)?.reason === "url_expired",
+    );
+    assert.equal(t.calls.CompleteAttachmentUpload, undefined);
+    assert.equal(await t.attachments(), 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("S3 refusing an expired URL (403) fails the upload cleanly, with no completion", async () => {
+  const t = await faultyStack(1);
+  try {
+    // Hold the PUT back until the URL has expired, then send it as it is.
+    const late = async (url: string, init: Parameters<typeof fetchPut>[1]) => {
+      await new Promise((r) => setTimeout(r, 2100));
+      return fetchPut(url, init);
+    };
+    await assert.rejects(
+      sendAttachment({ ...t.upload, put: late }),
+      (e) => e instanceof AttachmentError && e.code === "upload_refused" && e.s3?.status === 403,
+    );
+    assert.equal(t.calls.CompleteAttachmentUpload, undefined);
+    assert.equal(await t.attachments(), 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("S3 refusing a tampered signature (403) fails the upload cleanly, with no completion", async () => {
+  const t = await faultyStack();
+  try {
+    const tampered = (url: string, init: Parameters<typeof fetchPut>[1]) => {
+      const u = new URL(url);
+      const signature = u.searchParams.get("X-Amz-Signature")!;
+      u.searchParams.set(
+        "X-Amz-Signature",
+        (signature[0] === "0" ? "1" : "0") + signature.slice(1),
+      );
+      return fetchPut(u.href, init);
+    };
+    // The deadline wrapper passes healthy uploads through.
+    const sent = await sendAttachment({ ...t.upload, put: deadlinePut({ timeoutMs: 30_000 }) });
+    assert.equal(sent.completed, true);
+    await assert.rejects(
+      sendAttachment({ ...t.upload, put: tampered }),
+      (e) =>
+        e instanceof AttachmentError && e.code === "upload_refused" && e.s3?.status === 403 &&
+        e.s3.code === "SignatureDoesNotMatch",
+    );
+    assert.equal(t.calls.CompleteAttachmentUpload, 1, "only the good upload was completed");
+    assert.equal(await t.attachments(), 1);
+  } finally {
+    await t.close();
+  }
+});

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { eventually, randomBytes, rawHttp, startRig } from "./_support.ts";
+import type { WorkerRuntime } from "./_worker.ts";
+
+const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
+const pdf = { "Content-Type": "application/pdf" };
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: throttling and 5xx from the service are retried with the same ClientToken; one attachment`, async () => {
+    const rig = await startRig(runtime);
+    try {
+      rig.stack.service.faults.add({
+        operation: "StartAttachmentUpload",
+        kind: "throttle",
+        count: 2,
+      });
+      rig.stack.service.faults.add({
+        operation: "CompleteAttachmentUpload",
+        kind: "error",
+        count: 2,
+      });
+      const sent = await rig.upload("a.pdf", randomBytes(50_000), {
+        ...pdf,
+        "Idempotency-Key": "retry-same-token",
+      });
+      assert.equal(sent.status, 201, JSON.stringify(sent.json));
+      assert.equal(rig.calls.StartAttachmentUpload, 3);
+      assert.equal(rig.calls.CompleteAttachmentUpload, 3);
+      assert.deepEqual((await rig.attachments()).map((a) => a.id), [sent.json.attachmentId]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`${runtime}: throttling that outlasts the retries is a 429 with Retry-After; 5xx a 502; nothing reaches S3`, async () => {
+    const rig = await startRig(runtime);
+    try {
+      rig.stack.service.faults.add({
+        operation: "StartAttachmentUpload",
+        kind: "throttle",
+        count: 99,
+      });
+      const throttled = await rig.upload("a.pdf", randomBytes(1000), pdf);
+      assert.equal(throttled.status, 429);
+      assert.equal(throttled.json.code, "throttled");
+      assert.match(throttled.headers.get("retry-after") ?? "", /^\d+$/);
+      rig.stack.service.faults.clear();
+      rig.stack.service.faults.add({
+        operation: "StartAttachmentUpload",
+        kind: "error",
+        count: 99,
+      });
+      const failed = await rig.upload("a.pdf", randomBytes(1000), pdf);
+      assert.equal(failed.status, 502);
+      assert.equal(failed.json.code, "service_unavailable");
+      rig.stack.service.faults.clear();
+      rig.stack.service.faults.add({ operation: "StartAttachmentUpload", kind: "drop", count: 99 });
+      const dropped = await rig.upload("a.pdf", randomBytes(1000), pdf);
+      assert.equal(dropped.status, 502);
+      assert.equal(rig.proxy.stats.requests, 0, "no byte went to S3");
+      assert.equal(rig.calls.CompleteAttachmentUpload, undefined);
+      assert.equal((await rig.attachments()).length, 0);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`${runtime}: a completion that fails after a good PUT is finished by a retry with the same Idempotency-Key, without re-sending the bytes`, async () => {
+    const rig = await startRig(runtime);
+    try {
+      const body = randomBytes(200_000, 3);
+      const headers = { ...pdf, "Idempotency-Key": "finish-me" };
+      rig.stack.service.faults.add({
+        operation: "CompleteAttachmentUpload",
+        kind: "drop",
+        count: 99,
+      });
+      const first = await rig.upload("report.pdf", body, headers);
+      assert.equal(first.status, 502);
+      assert.equal(first.json.code, "service_unavailable");
+      assert.ok(first.json.attachmentId, "the problem names the attachment");
+      assert.equal((await rig.attachments()).length, 0, "nothing half-done is in the chat");
+      const putsBefore = rig.proxy.heads.filter((h) => h.startsWith("PUT ")).length;
+      assert.equal(putsBefore, 1);
+
+      rig.stack.service.faults.clear();
+      const retried = await rig.upload("report.pdf", body, headers);
+      assert.equal(retried.status, 201, JSON.stringify(retried.json));
+      assert.equal(retried.json.attachmentId, first.json.attachmentId);
+      assert.equal(
+        rig.proxy.heads.filter((h) => h.startsWith("PUT ")).length,
+        putsBefore,
+        "the bytes were not sent to S3 again",
+      );
+      const again = await rig.upload("report.pdf", body, headers);
+      assert.equal(again.status, 201);
+      assert.equal(again.json.attachmentId, first.json.attachmentId);
+      assert.deepEqual((await rig.attachments()).map((a) => a.id), [first.json.attachmentId]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`${runtime}: S3 answering 5xx, cutting the connection or refusing the signature fails cleanly, with no completion`, async () => {
+    const rig = await startRig(runtime);
+    try {
+      const body = randomBytes(300_000);
+      rig.proxy.inject({ kind: "respond", status: 503, code: "SlowDown" });
+      const slow = await rig.upload("a.pdf", body, pdf);
+      assert.equal(slow.status, 502);
+      assert.equal(slow.json.code, "upload_failed");
+      assert.deepEqual(
+        [
+          (slow.json.upstream as Record<string, unknown>)?.service,
+          (slow.json.upstream as Record<string, unknown>)?.name,
+        ],
+        ["s3", "SlowDown"],
+      );
+      rig.proxy.inject({ kind: "reset", afterBytes: 100_000 });
+      const cut = await rig.upload("a.pdf", body, pdf);
+      assert.equal(cut.status, 502);
+      assert.equal(cut.json.code, "upload_failed");
+      const secret = rig.stack.service.s3.secretAccessKey;
+      rig.stack.service.s3.secretAccessKey = "not-the-key";
+      const forged = await rig.upload("a.pdf", body, pdf);
+      rig.stack.service.s3.secretAccessKey = secret;
+      assert.equal(forged.status, 502);
+      assert.equal(forged.json.code, "upload_refused");
+      assert.equal(
+        (forged.json.upstream as Record<string, unknown>)?.name,
+        "SignatureDoesNotMatch",
+      );
+      assert.equal(rig.calls.CompleteAttachmentUpload, undefined, "no completion was sent");
+      assert.equal((await rig.attachments()).length, 0);
+      assert.equal(await rig.storedObjects(), 0);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`${runtime}: a dead peer never holds a request: stalled S3 and a silent service end at their deadlines`, async () => {
+    const rig = await startRig(runtime, {
+      vars: { UPLOAD_TIMEOUT_MS: "1000", SERVICE_TIMEOUT_MS: "300", SERVICE_DEADLINE_MS: "1500" },
+    });
+    try {
+      rig.proxy.inject({ kind: "stall" });
+      const stalled = await rig.upload("a.pdf", randomBytes(100_000), pdf);
+      assert.equal(stalled.status, 504);
+      assert.equal(stalled.json.code, "upload_timeout");
+      rig.stack.service.faults.add({
+        operation: "StartAttachmentUpload",
+        kind: "delay",
+        delayMs: 3000,
+        count: 99,
+      });
+      const silent = await rig.upload("a.pdf", randomBytes(1000), pdf);
+      assert.equal(silent.status, 502);
+      assert.equal(silent.json.code, "service_unavailable");
+      assert.equal(rig.calls.CompleteAttachmentUpload, undefined);
+      assert.equal((await rig.attachments()).length, 0);
+      rig.stack.service.faults.clear();
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`${runtime}: a client that hangs up, stops short or trickles past the URL's expiry leaves no attachment and no open connection`, async () => {
+    const rig = await startRig(runtime, { uploadUrlTtlSeconds: 2 });
+    try {
+      // Warm the worker's connection pools, then take the baseline.
+      assert.equal((await rig.upload("warm.pdf", randomBytes(1000), pdf)).status, 201);
+      const url = `${rig.worker.url}/attachments/half.pdf`;
+      const headers = { "X-Amz-Bearer": rig.token, "Content-Type": "application/pdf" };
+      const hungUp = await rawHttp({
+        url,
+        headers: { ...headers, "Content-Length": "2000000" },
+        body: randomBytes(2_000_000),
+        hangUpAfterBytes: 300_000,
+      });
+      assert.equal(hungUp, undefined);
+
+      // Fewer bytes than declared, the connection kept open: the URL expires, the worker ends it.
+      const short = await rawHttp({
+        url: `${rig.worker.url}/attachments/short.pdf`,
+        headers: { ...headers, "Content-Length": "1000000" },
+        body: (async function* () {
+          yield randomBytes(100_000);
+          await new Promise((r) => setTimeout(r, 4000));
+        })(),
+      }).catch(() => undefined);
+      // Trickling: a few bytes a second until well past the URL's expiry.
+      const trickle = rawHttp({
+        url: `${rig.worker.url}/attachments/slow.pdf`,
+        headers: { ...headers, "Content-Length": "400" },
+        body: (async function* () {
+          for (let i = 0; i < 8; i++) {
+            yield randomBytes(50, i + 1);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        })(),
+      });
+      assert.equal(short?.status, 504);
+      assert.match(short!.text, /upload_timeout/);
+      const slow = await trickle.catch(() => undefined);
+      assert.ok(slow === undefined || slow.status === 504, `got ${slow?.status}`);
+
+      await eventually(async () => {
+        assert.equal((await rig.attachments()).length, 1, "only the warm-up upload");
+        assert.equal(rig.calls.CompleteAttachmentUpload, 1);
+      });
+    } finally {
+      await rig.close();
+    }
+  });
+}

@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { formatSoakReport, runSoak } from "../soak/soak.ts";
+import { startWorker } from "./_worker.ts";
+
+Deno.test("soak (short): 100 uploads through workerd with 5% upstream faults lose nothing", async () => {
+  const report = await runSoak({
+    uploads: 100,
+    concurrency: 8,
+    maxBytes: 2 * 1024 * 1024,
+    faultRate: 0.05,
+    seed: 5,
+    startWorker: (config) => startWorker({ runtime: "workerd", ...config }),
+  });
+  const figures = formatSoakReport(report);
+  assert.deepEqual(report.problems, [], figures);
+  assert.equal(report.uploads, 100, figures);
+  assert.equal(report.silentLosses, 0, figures);
+  assert.equal(report.duplicates, 0, figures);
+  assert.equal(report.completed + report.failed, 100, figures);
+  assert.equal(report.failed, 0, `every upload ends completed after retries:\n${figures}`);
+  assert.ok(report.faultsInjected.service + report.faultsInjected.s3 > 0, figures);
+});

@@ -1,0 +1,151 @@
+/**
+ * A per-token concurrency limit for the worker's routes: a token may have at most N requests
+ * in flight; the next one gets 429 with `Retry-After` at once, before its body is read.
+ *
+ * Scope: the count lives in the memory of one running instance (one Deno process, or one
+ * Workers isolate). Cloudflare runs many isolates, in many places, that share no memory, so on
+ * Workers this caps what one token can do *through one isolate*: it stops a client from
+ * piling up uploads on one instance, not a determined client spread across the network. A
+ * global limit needs shared state (a Durable Object per token, or Cloudflare's rate limiting
+ * rules in front of the worker).
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+
+/** Options of {@link concurrencyLimit}. */
+export interface ConcurrencyLimitOptions {
+  /**
+   * Requests one token may have in flight; `0` turns the limit off.
+   * @default {4}
+   */
+  maxPerToken?: number;
+  /**
+   * The `Retry-After` sent with the 429, in seconds.
+   * @default {1}
+   */
+  retryAfterSeconds?: number;
+  /**
+   * Finds the key a request counts against; `undefined` leaves it unlimited (it will be
+   * refused for want of a token anyway).
+   * @default {bearerToken}
+   */
+  key?: (c: Context) => string | undefined;
+  /**
+   * Builds the refusal; by default an RFC 9457 problem with code `too_many_requests`.
+   */
+  refuse?: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
+}
+
+/** A running limit: the middleware and a view of what it holds. */
+export interface ConcurrencyLimit {
+  /** The Hono middleware. */
+  middleware: MiddlewareHandler;
+  /** Tokens with requests in flight right now (a count, never the tokens). */
+  readonly activeTokens: number;
+  /** Requests in flight right now. */
+  readonly inFlight: number;
+  /** Requests refused so far. */
+  readonly refused: number;
+}
+
+/**
+ * The token of a request: `X-Amz-Bearer`, else `Authorization: Bearer ...`.
+ *
+ * @param c The request context.
+ * @returns The token, or `undefined` when there is none.
+ *
+ * @example
+ * ```ts ignore
+ * import { bearerToken } from "./concurrency.ts";
+ * app.get("/whoami", (c) => c.text(bearerToken(c) ? "token given" : "no token"));
+ * ```
+ */
+export function bearerToken(c: Context): string | undefined {
+  const direct = c.req.header("x-amz-bearer")?.trim();
+  if (direct) return direct;
+  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+  return match?.[1];
+}
+
+/**
+ * Makes a per-token concurrency limit. Mount its middleware on the routes that do upstream
+ * work. A request's slot is freed when its handler returns (for an upload: after the upload,
+ * the completion, or the failure).
+ *
+ * @param options The limit, the `Retry-After`, how requests are keyed and refused.
+ * @returns The limit.
+ *
+ * @example
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { concurrencyLimit } from "./concurrency.ts";
+ * const limit = concurrencyLimit({ maxPerToken: 2 });
+ * const app = new Hono();
+ * app.put("/attachments/:name", limit.middleware, (c) => c.text("stored", 201));
+ * ```
+ */
+export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): ConcurrencyLimit {
+  const {
+    maxPerToken = 4,
+    retryAfterSeconds = 1,
+    key = bearerToken,
+    refuse = problem,
+  } = options;
+  const counts = new Map<string, number>();
+  let inFlight = 0;
+  let refused = 0;
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const token = maxPerToken > 0 ? key(c) : undefined;
+    if (token === undefined) return await next();
+    const held = counts.get(token) ?? 0;
+    if (held >= maxPerToken) {
+      refused++;
+      c.res = refuse(c, retryAfterSeconds, maxPerToken);
+      return;
+    }
+    counts.set(token, held + 1);
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+      const left = (counts.get(token) ?? 1) - 1;
+      if (left > 0) counts.set(token, left);
+      else counts.delete(token);
+    }
+  };
+
+  return {
+    middleware,
+    get activeTokens() {
+      return counts.size;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get refused() {
+      return refused;
+    },
+  };
+}
+
+function problem(c: Context, retryAfterSeconds: number, maxPerToken: number): Response {
+  return c.json(
+    {
+      type: "about:blank",
+      title: "Too Many Requests",
+      status: 429,
+      code: "too_many_requests",
+      detail:
+        `at most ${maxPerToken} uploads per token may run at once; retry after ${retryAfterSeconds} s`,
+    },
+    429,
+    {
+      "Content-Type": "application/problem+json",
+      "Retry-After": String(retryAfterSeconds),
+    },
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * The worker's upload, hardened: every `PUT` to S3 has a deadline, the client going away
+ * cancels the upstream work, and a retried request (same token, same `Idempotency-Key`)
+ * finishes what the first one started instead of starting over.
+ *
+ * @module
+ */
+
+import {
+  AttachmentError,
+  sendAttachment,
+  type SendAttachmentOptions,
+  type SentAttachment,
+} from "../src/send.ts";
+import { deadlinePut } from "./deadlines.ts";
+import { uploadFingerprint, type UploadMemory } from "./idempotency.ts";
+
+/** How uploads are guarded. */
+export interface UploadGuard {
+  /** The most one `PUT` to S3 may take, in milliseconds (the URL's expiry also ends it). */
+  uploadTimeoutMs: number;
+  /** What is remembered of recent uploads by idempotency key; none: nothing is. */
+  memory?: UploadMemory;
+}
+
+/**
+ * Sends an attachment as {@link sendAttachment} does, with the guard's deadline on the `PUT`
+ * and the request's `signal`. With an idempotency key (`clientToken`) and a memory:
+ *
+ * - an upload this instance already completed is answered again without any upstream call;
+ * - an upload whose bytes S3 stored but whose completion failed is finished with
+ *   StartAttachmentUpload (which, for the same ClientToken, hands back the same attachment)
+ *   and CompleteAttachmentUpload, without sending the bytes to S3 again;
+ *
+ * the body is then read and dropped, so that the client's request ends normally.
+ *
+ * @param options What {@link sendAttachment} takes; `body` should be the request body.
+ * @param guard The deadline and the memory.
+ * @returns The attachment.
+ * @throws {AttachmentError} As {@link sendAttachment}; its `cause` tells a deadline
+ * (`UploadDeadlineError`) from other failures.
+ *
+ * @example
+ * ```ts ignore
+ * import { UploadMemory } from "./idempotency.ts";
+ * import { resilientSend } from "./resilient_send.ts";
+ * const guard = { uploadTimeoutMs: 120_000, memory: new UploadMemory() };
+ * const sent = await resilientSend({ client, connectionToken, name, contentType, size, body,
+ *   clientToken: request.headers.get("idempotency-key") ?? undefined, signal: request.signal }, guard);
+ * ```
+ */
+export async function resilientSend(
+  options: SendAttachmentOptions,
+  guard: UploadGuard,
+): Promise<SentAttachment> {
+  const { memory } = guard;
+  const key = options.clientToken;
+  const token = options.connectionToken;
+  const complete = options.complete ?? true;
+  const fingerprint = uploadFingerprint(options.name, options.contentType, options.size);
+  const known = key && memory ? await memory.recall(token, key) : undefined;
+  const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
+
+  if (known && known.fingerprint === fingerprint) {
+    if (known.state === "completed" || (known.state === "uploaded" && !complete)) {
+      await drain(options.body, options.signal);
+      return {
+        attachmentId: known.attachmentId,
+        name: options.name,
+        contentType: options.contentType,
+        size: options.size,
+        completed: known.state === "completed",
+        clientToken: key!,
+      };
+    }
+    // Stored but not completed: start again (same ClientToken, same attachment), skip the
+    // bytes, complete.
+    await drain(options.body, options.signal);
+    const sent = await sendAttachment({
+      ...options,
+      body: new Uint8Array(0),
+      put: () => Promise.resolve(new Response(null, { status: 200 })),
+    });
+    if (sent.attachmentId === known.attachmentId) {
+      await memory!.remember(token, key!, { ...known, state: "completed" });
+    }
+    return sent;
+  }
+
+  try {
+    const sent = await sendAttachment({ ...options, put });
+    if (key && memory) {
+      await memory.remember(token, key, {
+        attachmentId: sent.attachmentId,
+        fingerprint,
+        state: sent.completed ? "completed" : "uploaded",
+      });
+    }
+    return sent;
+  } catch (error) {
+    if (
+      key && memory && error instanceof AttachmentError && error.stage === "complete" &&
+      error.attachmentId
+    ) {
+      await memory.remember(token, key, {
+        attachmentId: error.attachmentId,
+        fingerprint,
+        state: "uploaded",
+      });
+    }
+    throw error;
+  }
+}
+
+/** Reads a body to its end and drops it (a body that is not a stream needs nothing). */
+async function drain(body: BodyInit, signal?: AbortSignal): Promise<void> {
+  if (!(body instanceof ReadableStream)) return;
+  const reader = body.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    while (!(await reader.read()).done) { /* drop */ }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    reader.releaseLock();
+  }
+}
