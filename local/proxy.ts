@@ -140,7 +140,8 @@ export function startProxy(options: ProxyOptions): TcpProxy {
 
   async function handle(client: Deno.Conn, fault: ProxyFault | undefined): Promise<void> {
     if (fault?.kind === "respond") {
-      await readRequestHead(client);
+      const { head, extra } = await readRequestHead(client);
+      await drainBody(client, head, extra);
       await respond(client, fault);
       return;
     }
@@ -203,6 +204,7 @@ async function pump(
         const fault = onHead!(head.text);
         if (fault?.kind === "respond") {
           await chain;
+          await drainBody(from, head.text, n - head.end);
           await respond(from, fault);
           cut();
           return;
@@ -278,16 +280,39 @@ function xorshift(seed: number): () => number {
   };
 }
 
-async function readRequestHead(conn: Deno.Conn): Promise<void> {
+async function readRequestHead(conn: Deno.Conn): Promise<{ head: string; extra: number }> {
   const buffer = new Uint8Array(16 * 1024);
   let seen = "";
   while (!seen.includes("\r\n\r\n")) {
     const n = await conn.read(buffer).catch(() => null);
+    if (n === null) break;
+    seen += LATIN1.decode(buffer.subarray(0, n));
+    if (seen.length > 64 * 1024) break;
+  }
+  const end = seen.indexOf("\r\n\r\n");
+  return end < 0
+    ? { head: seen, extra: 0 }
+    : { head: seen.slice(0, end + 4), extra: seen.length - end - 4 };
+}
+
+/**
+ * Reads and drops the rest of a request body (`Content-Length` minus what was already read),
+ * so that the client has sent it all before the injected answer comes: otherwise a client
+ * still sending may lose the answer when the connection closes. Gives up after 10 s.
+ */
+async function drainBody(conn: Deno.Conn, head: string, alreadyRead: number): Promise<void> {
+  const length = Number(/^content-length:[ \t]*(\d+)[ \t]*$/im.exec(head)?.[1] ?? 0);
+  let left = length - alreadyRead;
+  const buffer = new Uint8Array(64 * 1024);
+  const deadline = Date.now() + 10_000;
+  while (left > 0 && Date.now() < deadline) {
+    const n = await conn.read(buffer).catch(() => null);
     if (n === null) return;
-    seen += new TextDecoder().decode(buffer.subarray(0, n));
-    if (seen.length > 64 * 1024) return;
+    left -= n;
   }
 }
+
+const LATIN1 = new TextDecoder("latin1");
 
 function closeQuietly(conn: Deno.Conn): void {
   try {
