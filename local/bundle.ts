@@ -1,11 +1,12 @@
 /**
- * Bundles the upload worker for workerd, as `deno task build` does: `worker/workers.ts` with
- * the development page's scripts embedded (bundled for the browser first: browsers cannot run
- * TypeScript), so that one bundle serves the page wherever `DEV_PAGE` is `true`, and nowhere
- * else.
+ * Bundles the upload worker for workerd. The production bundle (`deno task build`) is
+ * `worker/workers.ts` alone; the development bundle (`deno task start`) also carries the
+ * development page and its scripts (bundled for the browser first: browsers cannot run
+ * TypeScript), served wherever `DEV_PAGE` is `true`.
  *
  * ```sh
- * deno run -A local/bundle.ts   # dist/worker.js
+ * deno run -A local/bundle.ts          # dist/worker.js, for deploying
+ * deno run -A local/bundle.ts --dev    # dist/dev/worker.js, with the page
  * ```
  *
  * @module
@@ -18,13 +19,23 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** Where `deno task build` puts the bundle, and where `worker/wrangler.jsonc` looks for it. */
 export const WORKER_BUNDLE: string = `${ROOT}dist/worker.js`;
 
+/** Where the development bundle (with the page) goes. */
+export const DEV_WORKER_BUNDLE: string = `${ROOT}dist/dev/worker.js`;
+
+/** Options of {@link buildWorkerBundle}. */
+export interface BundleOptions {
+  /** Whether to include the development page. @default {false} */
+  devPage?: boolean;
+}
+
 /**
- * Bundles the worker with `deno bundle --platform=browser --format=esm --minify`, the page's
- * scripts embedded. The bundle is made under a temporary name and renamed into place only
+ * Bundles the worker with `deno bundle --platform=browser --format=esm --minify`, with the
+ * development page when asked. The bundle is made under a temporary name and renamed into place only
  * when it differs from what is there, so that a running `wrangler dev` never sees half a file
  * or a needless change.
  *
  * @param out Where the bundle goes. @default {WORKER_BUNDLE}
+ * @param options Whether to include the development page.
  * @returns Whether the file changed.
  * @throws {Error} With `deno bundle`'s output when bundling fails.
  *
@@ -34,7 +45,10 @@ export const WORKER_BUNDLE: string = `${ROOT}dist/worker.js`;
  * await buildWorkerBundle();
  * ```
  */
-export async function buildWorkerBundle(out: string = WORKER_BUNDLE): Promise<boolean> {
+export async function buildWorkerBundle(
+  out: string = WORKER_BUNDLE,
+  options: BundleOptions = {},
+): Promise<boolean> {
   await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
   const id = crypto.randomUUID();
   const temporary = `${out}.${id}.tmp`;
@@ -42,11 +56,15 @@ export async function buildWorkerBundle(out: string = WORKER_BUNDLE): Promise<bo
   // (inside the project, so that deno.json's import map applies), never among the sources.
   const entry = `${ROOT}dist/entry-${id}.ts`;
   await Deno.mkdir(`${ROOT}dist`, { recursive: true });
-  const scripts = await bundlePageScripts();
   await Deno.writeTextFile(
     entry,
-    `import { createWorker } from "../worker/workers.ts";\n` +
-      `export default createWorker({ devPageScripts: ${JSON.stringify(scripts)} });\n`,
+    options.devPage
+      ? `import { createWorker } from "../worker/workers.ts";\n` +
+        `import { devPageFactory } from "../worker/dev_page.ts";\n` +
+        `export default createWorker({ devPage: devPageFactory(${
+          JSON.stringify(await bundlePageScripts())
+        }) });\n`
+      : `export { default } from "../worker/workers.ts";\n`,
   );
   try {
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -80,7 +98,9 @@ export async function buildWorkerBundle(out: string = WORKER_BUNDLE): Promise<bo
 }
 
 if (import.meta.main) {
-  const out = Deno.args[0] ?? WORKER_BUNDLE;
-  await buildWorkerBundle(out);
+  const devPage = Deno.args.includes("--dev");
+  const out = Deno.args.find((arg) => !arg.startsWith("--")) ??
+    (devPage ? DEV_WORKER_BUNDLE : WORKER_BUNDLE);
+  await buildWorkerBundle(out, { devPage });
   console.log(`${out}: ${((await Deno.stat(out)).size / 1024).toFixed(1)} KB`);
 }

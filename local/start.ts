@@ -22,8 +22,9 @@ import { createParticipantClient } from "../src/client.ts";
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
+import { devPageFactory } from "../worker/dev_page.ts";
 import { bundlePageScripts } from "../worker/page_script.ts";
-import { buildWorkerBundle } from "./bundle.ts";
+import { buildWorkerBundle, DEV_WORKER_BUNDLE } from "./bundle.ts";
 import { type ChatSession, openChat } from "./chat.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
@@ -162,13 +163,14 @@ async function serveInWorkerd(
   log: ((line: string) => void) | undefined,
   verbose: boolean,
 ): Promise<RunningWorker> {
-  console.log("bundling the worker (deno task build) ...");
-  await buildWorkerBundle();
+  console.log("bundling the worker with its development page ...");
+  await buildWorkerBundle(DEV_WORKER_BUNDLE, { devPage: true });
   console.log("starting workerd (wrangler dev --local) ...");
   const dev = await startWranglerDev({
     hostname: host,
     port,
     vars,
+    script: DEV_WORKER_BUNDLE,
     onLine: (line) => {
       const request = requestLine(line);
       if (request) log?.(request);
@@ -187,7 +189,7 @@ async function serveUnderDeno(
   const config = parseConfig(vars);
   const app = createApp(config, {
     log: log && ((entry) => log(requestLine(JSON.stringify(entry))!)),
-    devPageScripts: config.devPage ? await bundlePageScripts() : undefined,
+    devPage: config.devPage ? devPageFactory(await bundlePageScripts()) : undefined,
   });
   const server = Deno.serve({ hostname: host, port, onListen: () => {} }, app.fetch);
   return {

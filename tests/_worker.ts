@@ -111,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
   }
   if (options.launcher === "wrangler") {
-    const script = await workerBundle();
+    const script = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
     const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
@@ -150,7 +150,7 @@ async function startMiniflare(
   vars: Record<string, string>,
   record: (line: string) => void,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
-  const scriptPath = await workerBundle();
+  const scriptPath = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
   const port = freePort();
   const mf = new Miniflare({
     modules: true,
@@ -273,11 +273,13 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const SOURCES = ["worker", "src", "generated"];
 
 /**
- * The production bundle (as `deno task build` makes it) of the current sources, built once:
- * it is kept as `dist/bundles/<hash of the sources>/worker.js`, so that every test file (and
- * every run) with the same sources shares one build. Each bundle sits alone in its folder and
+ * The production bundle (as `deno task build` makes it) of the current sources, or the
+ * development bundle (with the page) when asked, built once: it is kept as
+ * `dist/bundles/<hash of the sources>[-dev]/worker.js`, so that every test file (and every
+ * run) with the same sources shares one build. Each bundle sits alone in its folder and
  * never changes, so a `wrangler dev` watching it never reloads.
  *
+ * @param options Whether the development page is wanted.
  * @returns The bundle's path.
  *
  * @example
@@ -285,15 +287,15 @@ const SOURCES = ["worker", "src", "generated"];
  * const scriptPath = await workerBundle();
  * ```
  */
-export async function workerBundle(): Promise<string> {
-  const folder = `${ROOT}dist/bundles/${await sourceHash()}`;
+export async function workerBundle(options: { devPage?: boolean } = {}): Promise<string> {
+  const folder = `${ROOT}dist/bundles/${await sourceHash()}${options.devPage ? "-dev" : ""}`;
   const path = `${folder}/worker.js`;
   try {
     await Deno.stat(path);
     return path;
   } catch { /* not built yet */ }
   const building = `${ROOT}dist/bundles/building-${crypto.randomUUID()}`;
-  await buildWorkerBundle(`${building}/worker.js`);
+  await buildWorkerBundle(`${building}/worker.js`, options);
   try {
     await Deno.rename(building, folder);
   } catch {

@@ -92,13 +92,13 @@ Deno.test("DEV_PAGE is off unless it is true; anything but true or false is an e
   );
 });
 
-Deno.test("an enabled page in a build without its scripts says how to build them", async () => {
+Deno.test("an enabled page in a production build says which build carries it", async () => {
   const app = createApp(parseConfig({ ...LOCAL_ENV, DEV_PAGE: "true" }));
   const response = await app.fetch(new Request("http://worker.test/"));
   assert.equal(response.status, 500);
   const problem = await response.json();
   assert.equal(problem.code, "misconfigured");
-  assert.match(problem.detail, /deno task build/);
+  assert.match(problem.detail, /deno task start/);
 });
 
 for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {

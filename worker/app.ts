@@ -21,9 +21,8 @@ import { UploadMemory } from "./idempotency.ts";
 import { describeError } from "./redact.ts";
 import { resilientSend, type UploadGuard } from "./resilient_send.ts";
 import type { WorkerConfig } from "./config.ts";
-import { devPage } from "./dev_page.ts";
 import { isAllowedHost } from "./hosts.ts";
-import type { DevPageScripts } from "./page_script.ts";
+import type { DevPageFactory } from "./dev_page_factory.ts";
 import {
   attachmentProblem,
   participantFailure,
@@ -61,10 +60,11 @@ export interface AppOptions {
   /** How Participant Service calls are tried again. @default {the client's defaults} */
   retry?: RetryOptions | false;
   /**
-   * The development page's scripts, bundled for the browser; the page is served at `/` when
-   * `config.devPage` is on. Without them, an enabled page answers 500 `misconfigured`.
+   * Makes the development page, served at `/` when `config.devPage` is on. Without it, an
+   * enabled page answers 500 `misconfigured`. Only development builds pass it, so the page
+   * never weighs on the production bundle.
    */
-  devPageScripts?: DevPageScripts;
+  devPage?: DevPageFactory;
 }
 
 type Env = { Variables: { code?: ProblemCode; attachmentId?: string; bytes?: number } };
@@ -161,17 +161,13 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   app.get("/openapi.json", (c) => c.json(openapi));
 
   if (config.devPage) {
-    const scripts = options.devPageScripts;
-    if (scripts) {
+    if (options.devPage) {
       app.route(
         "/",
-        devPage({
-          scripts,
-          config: {
-            participantUrl: config.participantEndpoint,
-            maxBytes: config.maxAttachmentBytes,
-            allowedTypes: [...config.allowedTypes],
-          },
+        options.devPage({
+          participantUrl: config.participantEndpoint,
+          maxBytes: config.maxAttachmentBytes,
+          allowedTypes: [...config.allowedTypes],
         }),
       );
     } else {
@@ -192,8 +188,8 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   return app;
 }
 
-const NO_PAGE_SCRIPTS = "DEV_PAGE is true but this build has no page scripts: build the " +
-  "worker with deno task build (or serve worker/deno.ts, which bundles them)";
+const NO_PAGE_SCRIPTS = "DEV_PAGE is true but this is a production build, without the page: " +
+  "use the development bundle (deno task start builds it) or serve worker/deno.ts";
 
 const NO_NAME = "put the file name at the end of the URL, such as /attachments/report.pdf " +
   "(curl -T report.pdf adds it when the URL ends with /)";

@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
+import { devPageFactory } from "./dev_page.ts";
 import { bundlePageScripts } from "./page_script.ts";
 
 const { values } = parseArgs({
@@ -29,7 +30,7 @@ try {
   const config = parseConfig(Deno.env.toObject());
   app = createApp(config, {
     log: (entry) => console.log(JSON.stringify(entry)),
-    devPageScripts: config.devPage ? await bundlePageScripts() : undefined,
+    devPage: config.devPage ? devPageFactory(await bundlePageScripts()) : undefined,
   });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -6,19 +6,10 @@
  */
 
 import { Hono } from "hono/tiny";
+import type { DevPageConfig, DevPageFactory } from "./dev_page_factory.ts";
 import type { DevPageScripts } from "./page_script.ts";
 import indexHtml from "./page/index.html" with { type: "text" };
 import pageCss from "./page/page.css" with { type: "text" };
-
-/** What the page is told through `/dev/config.json`. */
-export interface DevPageConfig {
-  /** The Participant Service the page starts chats on (it must allow the page's origin). */
-  participantUrl: string;
-  /** The largest attachment the worker takes, in bytes. */
-  maxBytes: number;
-  /** The MIME types the worker takes. */
-  allowedTypes: readonly string[];
-}
 
 /** Options of {@link devPage}. */
 export interface DevPageOptions {
@@ -40,7 +31,6 @@ export interface DevPageOptions {
  * @example
  * ```ts ignore
  * import { Hono } from "hono";
-import type { DevPageScripts } from "./page_script.ts";
  * import { devPage } from "./dev_page.ts";
  * import { bundlePageScripts } from "./page_script.ts";
  * const app = new Hono();
@@ -83,4 +73,22 @@ export function devPage(options: DevPageOptions): Hono {
   );
   app.get("/dev/config.json", (c) => c.json(config, 200, headers));
   return app;
+}
+
+/**
+ * The {@link DevPageFactory} for a set of bundled scripts: what development builds hand to
+ * `createApp` as `devPage`.
+ *
+ * @param scripts The page's scripts as JavaScript (see `bundlePageScripts`).
+ * @returns The factory.
+ *
+ * @example
+ * ```ts ignore
+ * import { devPageFactory } from "./dev_page.ts";
+ * import { bundlePageScripts } from "./page_script.ts";
+ * const app = createApp(config, { devPage: devPageFactory(await bundlePageScripts()) });
+ * ```
+ */
+export function devPageFactory(scripts: DevPageScripts): DevPageFactory {
+  return (config) => devPage({ scripts, config });
 }

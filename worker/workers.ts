@@ -22,8 +22,9 @@ export interface WorkerModule {
 }
 
 /**
- * Makes the Workers module. `deno task build` calls it with the development page's scripts
- * (see `local/bundle.ts`); the page is still served only where `DEV_PAGE` is `true`.
+ * Makes the Workers module. The production bundle (`deno task build`) is this file's default
+ * export, without the development page; the development bundle (`local/bundle.ts`, used by
+ * `deno task start`) passes the page, which is still served only where `DEV_PAGE` is `true`.
  *
  * @param options What the app is made with besides its configuration.
  * @returns The module to export as default.
@@ -31,11 +32,12 @@ export interface WorkerModule {
  * @example
  * ```ts ignore
  * import { createWorker } from "./workers.ts";
- * export default createWorker({ devPageScripts: { page, client } });
+ * import { devPageFactory } from "./dev_page.ts";
+ * export default createWorker({ devPage: devPageFactory(scripts) });
  * ```
  */
 export function createWorker(
-  options: Pick<AppOptions, "devPageScripts"> = {},
+  options: Pick<AppOptions, "devPage"> = {},
 ): WorkerModule {
   const apps = new WeakMap<object, WorkerApp | ConfigError>();
 
