@@ -1,6 +1,6 @@
 /**
  * `deno task start`: the whole local stack in one command. A verifying S3, the local
- * Participant Service and the upload worker (in workerd through `wrangler dev`, or under Deno
+ * Participant Service and the upload worker (in workerd, or under Deno
  * with `--runtime deno`), then a chat to send files into, with a ready ConnectionToken and the
  * `curl` line that does it. The worker serves the development page at `/` (`DEV_PAGE=true`):
  * a chat attachment page to open in a browser.
@@ -17,6 +17,7 @@
  * @module
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { createParticipantClient } from "../src/client.ts";
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
@@ -28,7 +29,7 @@ import { buildWorkerBundle, DEV_WORKER_BUNDLE } from "./bundle.ts";
 import { type ChatSession, openChat } from "./chat.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
-import { startWranglerDev } from "./wrangler.ts";
+import { startWorkerd } from "./workerd.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -41,9 +42,9 @@ Options (each also an environment variable; 0 picks a free port):
   --participant-port N  PARTICIPANT_PORT   local Participant Service port (default 8788)
   --worker-port N       WORKER_PORT        upload worker port (default 8787)
   --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default 20 MB)
-  --runtime R           WORKER_RUNTIME     workerd (default, through wrangler dev) or deno
+  --runtime R           WORKER_RUNTIME     workerd (default) or deno
   --quiet                                  no per-request log lines (they never show tokens)
-  --verbose                                also print wrangler's own output
+  --verbose                                also print everything workerd prints
   --help                                   this text`;
 
 /** A running worker, whichever runtime it is in. */
@@ -140,6 +141,10 @@ async function main(): Promise<number> {
     worker = runtime === "deno"
       ? await serveUnderDeno(host, workerPort, vars, log)
       : await serveInWorkerd(host, workerPort, vars, log, verbose);
+    // Miniflare ends the process on SIGINT/SIGTERM at once (exit code 128 + signal); the
+    // listeners above stop workerd themselves and remove the S3 data first, so they alone
+    // decide.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.removeAllListeners(signal);
     worker.exited.then(() => {
       if (!stopping) {
         console.error("the upload worker stopped");
@@ -165,19 +170,19 @@ async function serveInWorkerd(
 ): Promise<RunningWorker> {
   console.log("bundling the worker with its development page ...");
   await buildWorkerBundle(DEV_WORKER_BUNDLE, { devPage: true });
-  console.log("starting workerd (wrangler dev --local) ...");
-  const dev = await startWranglerDev({
+  console.log("starting workerd ...");
+  const worker = await startWorkerd({
+    scriptPath: DEV_WORKER_BUNDLE,
+    vars,
     hostname: host,
     port,
-    vars,
-    script: DEV_WORKER_BUNDLE,
     onLine: (line) => {
       const request = requestLine(line);
       if (request) log?.(request);
-      else if (verbose || /✘|\[ERROR\]|Uncaught/.test(line)) console.error(`wrangler | ${line}`);
+      else if (verbose || /error|Uncaught/i.test(line)) console.error(`workerd | ${line}`);
     },
   });
-  return { url: dev.url, exited: dev.exited, close: dev.close };
+  return { url: worker.url, exited: new Promise(() => {}), close: worker.close };
 }
 
 async function serveUnderDeno(

@@ -6,12 +6,10 @@
  * @module
  */
 
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
 import { buildWorkerBundle } from "../local/bundle.ts";
-import { freePort } from "../local/ports.ts";
 import { textLines } from "../local/lines.ts";
-import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
+import { startWranglerDev } from "../local/wrangler.ts";
+import { startWorkerd } from "../local/workerd.ts";
 import { descendantProcesses } from "./_support.ts";
 
 /** Where the worker runs. */
@@ -151,39 +149,16 @@ async function startMiniflare(
   record: (line: string) => void,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const scriptPath = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
-  const port = freePort();
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    compatibilityDate: compatibilityDate(),
-    bindings: vars,
-    host: "127.0.0.1",
-    port,
-    cf: false,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      for (const stream of [stdout, stderr]) {
-        let buffered = "";
-        stream.on("data", (chunk: Uint8Array | string) => {
-          buffered += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
-          let newline;
-          while ((newline = buffered.indexOf("\n")) >= 0) {
-            record(buffered.slice(0, newline));
-            buffered = buffered.slice(newline + 1);
-          }
-        });
-      }
-    },
-  });
-  const url = (await mf.ready).href.replace(/\/$/, "");
-  const socket = `--socket-addr=entry=127.0.0.1:${port}`;
+  const worker = await startWorkerd({ scriptPath, vars, onLine: record });
+  const socket = `--socket-addr=entry=127.0.0.1:${worker.port}`;
   const own = descendantProcesses(Deno.pid).find((p) =>
     p.name === "workerd" && readCmdline(p.pid).includes(socket)
   );
   if (!own) {
-    await mf.dispose();
+    await worker.close();
     throw new Error("cannot find the workerd process that Miniflare started");
   }
-  return { url, pid: own.pid, close: () => mf.dispose() };
+  return { url: worker.url, pid: own.pid, close: worker.close };
 }
 
 async function startDeno(
@@ -252,22 +227,7 @@ function readCmdline(pid: number): string {
   }
 }
 
-/**
- * The compatibility date of `worker/wrangler.jsonc`, so that Miniflare runs what deploys.
- *
- * @returns The date, such as `2026-04-01`.
- *
- * @example
- * ```ts ignore
- * new Miniflare({ compatibilityDate: compatibilityDate(), ... });
- * ```
- */
-export function compatibilityDate(): string {
-  const config = Deno.readTextFileSync(WRANGLER_CONFIG);
-  const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
-  if (!match) throw new Error(`no compatibility_date in ${WRANGLER_CONFIG}`);
-  return match[1];
-}
+export { compatibilityDate } from "../local/workerd.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SOURCES = ["worker", "src", "generated"];

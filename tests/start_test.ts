@@ -93,6 +93,32 @@ for (const runtime of ["workerd", "deno"] as const) {
       assert.match(script.headers.get("content-type")!, /^text\/javascript/);
       await script.body?.cancel();
 
+      // A streamed (chunked) body is refused with 411 before it is read (curl reads the answer
+      // while it sends); the stack must stay healthy for the uploads that follow.
+      const streamed = await Deno.makeTempFile({ suffix: ".pdf" });
+      await Deno.writeFile(streamed, randomBytes(1024 * 1024, 3));
+      for (let i = 0; i < 3; i++) {
+        const curl = await new Deno.Command("curl", {
+          args: [
+            "-s",
+            "-X",
+            "PUT",
+            "-H",
+            `X-Amz-Bearer: ${token}`,
+            "-H",
+            "Transfer-Encoding: chunked",
+            "--data-binary",
+            `@${streamed}`,
+            `${uploadUrl}streamed.pdf`,
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        const answer = new TextDecoder().decode(curl.stdout);
+        assert.match(answer, /"code":"length_required"/);
+      }
+      await Deno.remove(streamed);
+
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);
       const response = await fetch(`${uploadUrl}file.pdf`, {
@@ -113,7 +139,7 @@ for (const runtime of ["workerd", "deno"] as const) {
       });
       assert.equal(await sha256(await download.arrayBuffer()), await sha256(bytes));
 
-      // SIGTERM stops everything: wrangler, workerd, the servers.
+      // SIGTERM stops everything: workerd and the servers.
       const processes = descendantProcesses(child.pid);
       if (runtime === "workerd") {
         assert.ok(processes.some((p) => p.name === "workerd"), JSON.stringify(processes));
