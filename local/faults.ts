@@ -5,6 +5,8 @@
  * @module
  */
 
+import { xorshift } from "./xorshift.ts";
+
 /** What happens to an affected call. */
 export type FaultKind = "throttle" | "error" | "delay" | "drop";
 
@@ -47,14 +49,7 @@ export class FaultInjector {
    * @param rule The rule.
    */
   add(rule: FaultRule): void {
-    let state = (rule.seed ?? 1) >>> 0 || 1;
-    const next = () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 0x1_0000_0000;
-    };
-    this.#rules.push({ rule, left: rule.count ?? 1, next });
+    this.#rules.push({ rule, left: rule.count ?? 1, next: xorshift(rule.seed ?? 1) });
   }
 
   /** Disarms every rule and resets the counts. */

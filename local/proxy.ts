@@ -7,6 +7,7 @@
  */
 
 import { RequestScanner } from "./http_scan.ts";
+import { xorshift } from "./xorshift.ts";
 import { assertPortFree } from "./ports.ts";
 
 /** A connection-level fault for the next connections. */
@@ -268,16 +269,6 @@ async function swallow(client: Deno.Conn): Promise<void> {
   try {
     while (await client.read(buffer) !== null) { /* swallow */ }
   } catch { /* closed */ }
-}
-
-function xorshift(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
 }
 
 async function readRequestHead(conn: Deno.Conn): Promise<{ head: string; extra: number }> {

@@ -632,3 +632,41 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     },
   };
 }
+
+/**
+ * Lints an OpenAPI file with Redocly CLI under the house rules (`redocly.yaml`).
+ *
+ * @param path The file, relative to the checkout.
+ * @returns Every problem as `rule: message at pointer` (empty when clean), the totals and the
+ * run itself.
+ */
+export async function redoclyLint(path: string): Promise<{
+  problems: string[];
+  totals: { errors: number; warnings: number; ignored: number };
+  run: ProcessResult;
+}> {
+  const run = await runDeno(
+    [
+      "run",
+      "-A",
+      "npm:@redocly/cli@2.77.0",
+      "lint",
+      "--config",
+      "redocly.yaml",
+      "--format",
+      "json",
+      path,
+    ],
+    { cwd: REPO_ROOT, env: { REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" } },
+  );
+  const start = run.stdout.indexOf("{");
+  if (start < 0) throw new Error(`no JSON report from Redocly CLI:\n${run.stdout}\n${run.stderr}`);
+  const report = JSON.parse(run.stdout.slice(start)) as {
+    totals: { errors: number; warnings: number; ignored: number };
+    problems: { ruleId: string; message: string; location: { pointer?: string }[] }[];
+  };
+  const problems = report.problems.map((p) =>
+    `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? "?"}`
+  );
+  return { problems, totals: report.totals, run };
+}

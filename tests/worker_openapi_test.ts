@@ -1,47 +1,15 @@
 import assert from "node:assert/strict";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function deno(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1", REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
-}
+import { redoclyLint, REPO_ROOT, runDeno } from "./_support.ts";
 
 Deno.test("worker/openapi.yaml lints clean with Redocly CLI: no error, no warning", async () => {
-  const run = await deno([
-    "run",
-    "-A",
-    "npm:@redocly/cli@2.77.0",
-    "lint",
-    "--config",
-    "redocly.yaml",
-    "--format",
-    "json",
-    "worker/openapi.yaml",
-  ]);
-  const start = run.stdout.indexOf("{");
-  assert.ok(start >= 0, `no JSON report from Redocly CLI:\n${run.stdout}\n${run.stderr}`);
-  const report = JSON.parse(run.stdout.slice(start)) as {
-    totals: { errors: number; warnings: number; ignored: number };
-    problems: { ruleId: string; message: string; location: { pointer?: string }[] }[];
-  };
-  const problems = report.problems.map((p) =>
-    `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? "?"}`
-  );
+  const { problems, totals, run } = await redoclyLint("worker/openapi.yaml");
   assert.deepEqual(problems, []);
-  assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 });
+  assert.deepEqual(totals, { errors: 0, warnings: 0, ignored: 0 });
   assert.equal(run.code, 0, run.stderr);
 });
 
 Deno.test("generated/worker.ts and worker-openapi.json are what `deno task gen` makes", async () => {
-  const types = await deno([
+  const types = await runDeno([
     "run",
     "-A",
     "npm:openapi-typescript@7.13.0",
@@ -49,19 +17,19 @@ Deno.test("generated/worker.ts and worker-openapi.json are what `deno task gen` 
     "-o",
     "generated/worker.ts",
     "--check",
-  ]);
+  ], { cwd: REPO_ROOT });
   assert.equal(
     types.code,
     0,
     `generated/worker.ts is stale; run \`deno task gen\`\n${types.stderr}`,
   );
-  const json = await deno([
+  const json = await runDeno([
     "run",
     "-A",
     "scripts/openapi_json.ts",
     "worker/openapi.yaml",
     "generated/worker-openapi.json",
     "--check",
-  ]);
+  ], { cwd: REPO_ROOT });
   assert.equal(json.code, 0, json.stderr);
 });
