@@ -30,6 +30,7 @@ const STACK_ENTRY = new URL("./stack_server.ts", import.meta.url);
  * Starts a local stack in a process of its own and waits until it answers.
  *
  * @param request The size limit and the added latency.
+ * @param cpuProfileDir Where to write a CPU profile of the stack process when it stops.
  * @returns The running stack.
  *
  * @example
@@ -40,9 +41,13 @@ const STACK_ENTRY = new URL("./stack_server.ts", import.meta.url);
  * await stack.close();
  * ```
  */
-export async function launchStack(request: StackRequest): Promise<BenchStack> {
+export async function launchStack(
+  request: StackRequest,
+  cpuProfileDir?: string,
+): Promise<BenchStack> {
+  const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", STACK_ENTRY.pathname, JSON.stringify(request)],
+    args: ["run", "-A", ...profile, STACK_ENTRY.pathname, JSON.stringify(request)],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
