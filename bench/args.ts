@@ -26,7 +26,8 @@ export const USAGE = `deno task bench [options]
   --uploads <n>      uploads per path for latency (default 200)
   --client-rtt <ms>  round trip added between client and AWS (default 80)
   --worker-rtt <ms>  round trip added between worker and AWS (default 10)
-  --cpu-prof         record CPU profiles of the Deno worker and summarize them
+  --launcher <how>   how workerd starts: miniflare (default) or wrangler (wrangler dev)
+  --cpu-prof         record CPU profiles of the Deno worker and the stack, and summarize them
   --out <dir>        where results.md and results.json go (default bench/)
   --quiet            no progress lines
   --help`;
@@ -56,6 +57,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | { usage: string; 
         "client-rtt": { type: "string" },
         "worker-rtt": { type: "string" },
         "cpu-prof": { type: "boolean", default: false },
+        launcher: { type: "string" },
         out: { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -92,6 +94,12 @@ export function parseBenchArgs(args: string[]): BenchOptions | { usage: string; 
     return { usage: USAGE, error: (error as Error).message };
   }
   plan.cpuProfile = values["cpu-prof"];
+  if (values.launcher !== undefined) {
+    if (values.launcher !== "miniflare" && values.launcher !== "wrangler") {
+      return { usage: USAGE, error: "--launcher must be miniflare or wrangler" };
+    }
+    plan.launcher = values.launcher;
+  }
   return {
     plan,
     outDir: values.out ?? new URL(".", import.meta.url).pathname,

@@ -5,6 +5,7 @@
  */
 
 import { MiB } from "./stats.ts";
+import type { Launcher } from "./workers.ts";
 
 /** The figures, in the order they run. */
 export const FIGURES = [
@@ -53,6 +54,8 @@ export interface Plan {
   wranglerColdStarts: number;
   /** Whether to record CPU profiles of the Deno processes. */
   cpuProfile: boolean;
+  /** How workerd is started for the upload figures. */
+  launcher: Launcher;
 }
 
 /** The full suite: every row of the benchmark issue, in under 10 minutes on 2 cores. */
@@ -73,6 +76,7 @@ export const FULL_PLAN: Plan = {
   coldStarts: 7,
   wranglerColdStarts: 3,
   cpuProfile: false,
+  launcher: "miniflare",
 };
 
 /** The quick smoke run: every row, tiny sizes, about a minute. */

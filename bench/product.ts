@@ -21,7 +21,14 @@ export interface ProductWorker extends BuiltWorker {
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CONFIG_NAMES = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
+const CONFIG_NAMES = [
+  "worker/wrangler.jsonc",
+  "worker/wrangler.json",
+  "worker/wrangler.toml",
+  "wrangler.jsonc",
+  "wrangler.json",
+  "wrangler.toml",
+];
 
 /**
  * Builds the upload worker the way it deploys: the build task first when `deno.json` has

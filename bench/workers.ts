@@ -11,16 +11,19 @@ import { findProcesses } from "./procs.ts";
 /** The runtimes the worker runs in. */
 export type Runtime = "workerd" | "deno";
 
+/** How workerd is started: Miniflare (one workerd process) or `wrangler dev`. */
+export type Launcher = "miniflare" | "wrangler";
+
 /** A running worker. */
 export interface BenchWorker {
   runtime: Runtime;
   /** Its base URL. */
   url: string;
-  /** The process that was launched. */
+  /** The process that serves its requests (workerd, or the Deno server). */
   pid: number;
   /**
-   * The processes that run the worker's code, whose memory is the worker's: every `workerd`
-   * under the launched process, or the Deno server itself.
+   * The processes whose memory and CPU are the worker's: the serving process, and for
+   * workerd every other workerd below it.
    */
   workerPids(): number[];
   /** Stops it. */
@@ -31,9 +34,10 @@ export interface BenchWorker {
  * Starts the upload worker in a runtime, configured for a stack: its Participant Service,
  * its S3 (the only upload host allowed) and a size limit.
  *
- * @param runtime `workerd` (through wrangler) or `deno`.
+ * @param runtime `workerd` or `deno`.
  * @param stack The stack it calls.
  * @param maxAttachmentBytes The size limit.
+ * @param launcher How workerd is started.
  * @returns The running worker.
  *
  * @example
@@ -47,9 +51,11 @@ export async function launchWorker(
   runtime: Runtime,
   stack: BenchStack,
   maxAttachmentBytes: number,
+  launcher: Launcher = "miniflare",
 ): Promise<BenchWorker> {
   const running = await startWorker({
     runtime,
+    launcher,
     participantUrl: stack.participantUrl,
     uploadHosts: [new URL(stack.s3PublicUrl).host],
     maxAttachmentBytes,
@@ -58,11 +64,7 @@ export async function launchWorker(
     runtime,
     url: running.url,
     pid: running.pid,
-    workerPids: () =>
-      runtime === "workerd" ? findProcesses(running.pid, "workerd") : findProcesses(
-        running.pid,
-        "deno",
-      ).slice(-1),
+    workerPids: () => runtime === "workerd" ? findProcesses(running.pid, "workerd") : [running.pid],
     close: () => running.close(),
   };
 }

@@ -48,7 +48,7 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.equal(measures("latency").length, 6);
     assert.equal(measures("concurrency").length, 3);
     assert.equal(measures("bundle").length, 3);
-    assert.equal(measures("coldstart").length, 3);
+    assert.equal(measures("coldstart").length, 4);
     // Every upload was checked against S3 and none failed.
     assert.doesNotMatch(stdout, /failed uploads|errors\)/);
 

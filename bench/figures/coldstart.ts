@@ -13,7 +13,7 @@ import { findWorkerdBinary } from "../machine.ts";
 import { freePort } from "../../local/ports.ts";
 import { buildProductWorker, type ProductWorker } from "../product.ts";
 import { startWorker } from "../../tests/_worker.ts";
-import type { Runtime } from "../workers.ts";
+import type { Launcher, Runtime } from "../workers.ts";
 
 /**
  * Runs the cold-start figure.
@@ -36,11 +36,21 @@ export async function coldStartFigure(
       bare.push(await bareWorkerdStart(binary, product, dir));
       log(`coldstart workerd #${i + 1}: ${bare.at(-1)!.toFixed(0)} ms`);
     }
-    const dev: Record<Runtime, number[]> = { workerd: [], deno: [] };
+    const launches = [
+      { key: "miniflare", label: "Miniflare (workerd)", runtime: "workerd", launcher: "miniflare" },
+      {
+        key: "wrangler",
+        label: "wrangler dev (workerd)",
+        runtime: "workerd",
+        launcher: "wrangler",
+      },
+      { key: "deno", label: "Deno entry (worker/deno.ts)", runtime: "deno", launcher: "miniflare" },
+    ] as const;
+    const dev: Record<string, number[]> = { miniflare: [], wrangler: [], deno: [] };
     for (let i = 0; i < plan.wranglerColdStarts; i++) {
-      for (const runtime of ["workerd", "deno"] as const) {
-        dev[runtime].push(await helperStart(runtime));
-        log(`coldstart ${runtime} (dev) #${i + 1}: ${dev[runtime].at(-1)!.toFixed(0)} ms`);
+      for (const launch of launches) {
+        dev[launch.key].push(await helperStart(launch.runtime, launch.launcher));
+        log(`coldstart ${launch.key} #${i + 1}: ${dev[launch.key].at(-1)!.toFixed(0)} ms`);
       }
     }
     const bareSpread = spread(bare);
@@ -53,11 +63,11 @@ export async function coldStartFigure(
       target: "report median",
       verdict: "info",
     }];
-    for (const [runtime, label] of [["workerd", "wrangler dev"], ["deno", "Deno entry"]] as const) {
-      const s = spread(dev[runtime]);
+    for (const launch of launches) {
+      const s = spread(dev[launch.key]);
       rows.push({
         figure: "coldstart",
-        measure: `${label} (${runtime}) launch → first /healthz`,
+        measure: `${launch.label}: launch → first /healthz`,
         result: `median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${
           s.max.toFixed(0)
         }, n=${s.n})`,
@@ -76,7 +86,7 @@ export async function coldStartFigure(
         "`wrangler dev` and the Deno entry are timed the same way through the test " +
         "helper that starts them (which includes wrangler's own start-up).",
       ],
-      data: { bare, wranglerDev: dev.workerd, deno: dev.deno, product: product.description },
+      data: { bare, ...dev, product: product.description },
     };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -109,10 +119,11 @@ async function bareWorkerdStart(
 }
 
 /** One start through the test helper; milliseconds to the first `/healthz` answer. */
-async function helperStart(runtime: Runtime): Promise<number> {
+async function helperStart(runtime: Runtime, launcher: Launcher): Promise<number> {
   const started = performance.now();
   const worker = await startWorker({
     runtime,
+    launcher,
     participantUrl: "http://127.0.0.1:9",
     uploadHosts: ["127.0.0.1:9"],
   });

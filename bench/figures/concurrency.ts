@@ -49,7 +49,7 @@ export async function concurrencyFigure(
 ): Promise<FigureResult> {
   const { concurrency: n, concurrencySize: size } = plan;
   const stack = await launchStack({ maxAttachmentBytes: size });
-  const worker = await launchWorker("workerd", stack, size).catch(async (error) => {
+  const worker = await launchWorker("workerd", stack, size, plan.launcher).catch(async (error) => {
     await stack.close();
     throw error;
   });

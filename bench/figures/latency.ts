@@ -44,8 +44,8 @@ export async function latencyFigure(
     const stack = await launchStack({ maxAttachmentBytes });
     const workers: BenchWorker[] = [];
     try {
-      workers.push(await launchWorker("workerd", stack, maxAttachmentBytes));
-      workers.push(await launchWorker("deno", stack, maxAttachmentBytes));
+      workers.push(await launchWorker("workerd", stack, maxAttachmentBytes, plan.launcher));
+      workers.push(await launchWorker("deno", stack, maxAttachmentBytes, plan.launcher));
       await runScenario("loopback", stack, stack, workers, plan, samples, log);
     } finally {
       await Promise.allSettled(workers.map((w) => w.close()));
@@ -60,8 +60,8 @@ export async function latencyFigure(
     const near = await launchStack({ maxAttachmentBytes, latencyMs: plan.workerAwsRttMs });
     const workers: BenchWorker[] = [];
     try {
-      workers.push(await launchWorker("workerd", near, maxAttachmentBytes));
-      workers.push(await launchWorker("deno", near, maxAttachmentBytes));
+      workers.push(await launchWorker("workerd", near, maxAttachmentBytes, plan.launcher));
+      workers.push(await launchWorker("deno", near, maxAttachmentBytes, plan.launcher));
       await runScenario("delayed", far, near, workers, plan, samples, log);
     } finally {
       await Promise.allSettled(workers.map((w) => w.close()));

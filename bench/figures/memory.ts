@@ -51,7 +51,7 @@ export async function memoryFigure(
   try {
     const chat = await stack.openChat();
     for (const runtime of ["workerd", "deno"] as const) {
-      const worker = await launchWorker(runtime, stack, maxBytes);
+      const worker = await launchWorker(runtime, stack, maxBytes, plan.launcher);
       try {
         // Warm-up uploads bring the runtime to its steady state (JIT, pools, buffers).
         for (let i = 0; i < 3; i++) {

@@ -45,7 +45,7 @@ export async function throughputFigure(
   const loadBefore = loadAverage();
   try {
     for (const runtime of ["workerd", "deno"] as const) {
-      workers.push(await launchWorker(runtime, stack, maxBytes));
+      workers.push(await launchWorker(runtime, stack, maxBytes, plan.launcher));
     }
     const chat = await stack.openChat();
     // Warm-up: connections, JIT and the S3 bucket, untimed.
