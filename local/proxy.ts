@@ -100,10 +100,12 @@ export function startProxy(options: ProxyOptions): TcpProxy {
   async function handle(client: Deno.Conn, fault: ProxyFault | undefined): Promise<void> {
     if (fault?.kind === "respond") {
       await readRequestHead(client);
+      const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${
         fault.code ?? "InternalError"
-      }</Code><Message>Injected by the local proxy</Message></Error>`;
+      }</Code><Message>Injected by the local proxy</Message><RequestId>${requestId}</RequestId></Error>`;
       const head = `HTTP/1.1 ${fault.status} Injected\r\ncontent-type: application/xml\r\n` +
+        `x-amz-request-id: ${requestId}\r\n` +
         `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
       await client.write(new TextEncoder().encode(head + body)).catch(() => {});
       closeQuietly(client);

@@ -30,6 +30,16 @@ export type AttachmentErrorCode =
   | "upload_failed"
   | "completion_failed";
 
+/** S3's answer to a refused or failed `PUT`. */
+export interface S3Failure {
+  /** The HTTP status. */
+  status: number;
+  /** S3's error code (`<Code>`), such as `SignatureDoesNotMatch`. */
+  code?: string;
+  /** S3's request id (`x-amz-request-id` or `<RequestId>`), where it sent one. */
+  requestId?: string;
+}
+
 /** Where in the three steps an upload failed. */
 export type AttachmentStage = "validate" | "start" | "upload" | "complete";
 
@@ -45,8 +55,8 @@ export class AttachmentError extends Error {
   readonly stage: AttachmentStage;
   /** The Participant Service's error, where it sent one. */
   readonly upstream?: ParticipantServiceError;
-  /** S3's status and error code, where the `PUT` was refused. */
-  readonly s3?: { status: number; code?: string };
+  /** S3's status, error code and request id, where the `PUT` was refused. */
+  readonly s3?: S3Failure;
   /** The attachment id, once StartAttachmentUpload gave one. */
   readonly attachmentId?: string;
 
@@ -62,7 +72,7 @@ export class AttachmentError extends Error {
     message: string,
     details: {
       upstream?: ParticipantServiceError;
-      s3?: { status: number; code?: string };
+      s3?: S3Failure;
       attachmentId?: string;
       cause?: unknown;
     } = {},
@@ -221,6 +231,8 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
   if (!stored.ok) {
     const text = await stored.text().catch(() => "");
     const s3Code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+    const requestId = stored.headers.get("x-amz-request-id") ??
+      /<RequestId>([^<]{1,200})<\/RequestId>/.exec(text)?.[1];
     const refused = stored.status >= 400 && stored.status < 500;
     throw new AttachmentError(
       refused ? "upload_refused" : "upload_failed",
@@ -228,7 +240,7 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
       `S3 ${refused ? "refused" : "failed"} the upload: HTTP ${stored.status}${
         s3Code ? ` ${s3Code}` : ""
       }`,
-      { attachmentId, s3: { status: stored.status, code: s3Code } },
+      { attachmentId, s3: { status: stored.status, code: s3Code, requestId } },
     );
   }
   await stored.body?.cancel();

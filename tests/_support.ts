@@ -22,3 +22,197 @@ export async function sha256(bytes: BufferSource): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** A process's resident memory, from Linux `/proc/<pid>/status`. */
+export interface ProcessMemory {
+  /** Resident set size now (`VmRSS`), in bytes. */
+  rss: number;
+  /** The highest resident set size so far (`VmHWM`), in bytes. */
+  peak: number;
+}
+
+/**
+ * Reads a process's resident memory (Linux only).
+ *
+ * @param pid The process id.
+ * @returns Current and peak resident set size.
+ */
+export function processMemory(pid: number): ProcessMemory {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kib = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+    return Number(match[1]) * 1024;
+  };
+  return { rss: kib("VmRSS"), peak: kib("VmHWM") };
+}
+
+/**
+ * Lists every process below `pid` (children, their children, ...) with its command name
+ * (Linux only).
+ *
+ * @param pid The ancestor.
+ * @returns The descendants' ids and names.
+ */
+export function descendantProcesses(pid: number): { pid: number; name: string }[] {
+  const parents = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid ...; comm may hold spaces and parentheses.
+    const close = stat.lastIndexOf(")");
+    const child = Number(entry.name);
+    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+    names.set(child, stat.slice(stat.indexOf("(") + 1, close));
+    parents.set(ppid, [...(parents.get(ppid) ?? []), child]);
+  }
+  const found: { pid: number; name: string }[] = [];
+  const queue = [...(parents.get(pid) ?? [])];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    found.push({ pid: next, name: names.get(next) ?? "" });
+    queue.push(...(parents.get(next) ?? []));
+  }
+  return found;
+}
+
+/** Whether a process still runs (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** What {@link rawHttp} sends. */
+export interface RawHttpRequest {
+  /** The full URL (`http:` only). */
+  url: string;
+  /** @default {"PUT"} */
+  method?: string;
+  /** Headers, sent exactly as given (nothing is added but `Host` and `Connection: close`). */
+  headers?: Record<string, string>;
+  /** Body bytes, written as they come: no chunked encoding, no length of its own. */
+  body?: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /**
+   * Close the connection once this many body bytes were written, without reading an answer:
+   * a client that goes away halfway.
+   */
+  hangUpAfterBytes?: number;
+}
+
+/** An answer read by {@link rawHttp}. */
+export interface RawHttpResponse {
+  status: number;
+  headers: Headers;
+  /** The body as text. */
+  text: string;
+}
+
+/**
+ * Sends one HTTP/1.1 request over a plain TCP connection, with full control over the framing:
+ * a declared `Content-Length` that the body does not match, a body streamed from a generator
+ * with its length (which `fetch` would send chunked), or a client that hangs up halfway.
+ *
+ * @param request What to send.
+ * @returns The answer, or `undefined` when `hangUpAfterBytes` cut the request.
+ */
+export async function rawHttp(request: RawHttpRequest): Promise<RawHttpResponse | undefined> {
+  const url = new URL(request.url);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port || 80) });
+  try {
+    const head = [`${request.method ?? "PUT"} ${url.pathname}${url.search} HTTP/1.1`];
+    head.push(`Host: ${url.host}`, "Connection: close");
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      head.push(`${name}: ${value}`);
+    }
+    await writeAll(conn, new TextEncoder().encode(head.join("\r\n") + "\r\n\r\n"));
+    let written = 0;
+    const limit = request.hangUpAfterBytes ?? Infinity;
+    const body = request.body instanceof Uint8Array ? [request.body] : request.body ?? [];
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      const part = written + chunk.length > limit ? chunk.subarray(0, limit - written) : chunk;
+      await writeAll(conn, part);
+      written += part.length;
+      if (written >= limit) return undefined;
+    }
+    return await readResponse(conn);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await conn.write(bytes.subarray(offset));
+}
+
+async function readResponse(conn: Deno.Conn): Promise<RawHttpResponse> {
+  let buffer = new Uint8Array(0);
+  const chunk = new Uint8Array(64 * 1024);
+  const more = async () => {
+    const n = await conn.read(chunk);
+    if (n === null) return false;
+    const next = new Uint8Array(buffer.length + n);
+    next.set(buffer);
+    next.set(chunk.subarray(0, n), buffer.length);
+    buffer = next;
+    return true;
+  };
+  const headEnd = () => new TextDecoder("latin1").decode(buffer).indexOf("\r\n\r\n");
+  while (headEnd() < 0) {
+    if (!await more()) throw new Error("the connection closed before an answer");
+  }
+  const end = headEnd();
+  const [statusLine, ...fields] = new TextDecoder("latin1").decode(buffer.subarray(0, end))
+    .split("\r\n");
+  const headers = new Headers();
+  for (const field of fields) {
+    const colon = field.indexOf(":");
+    headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+  }
+  buffer = buffer.subarray(end + 4);
+  const length = headers.get("content-length");
+  if (length !== null) {
+    while (buffer.length < Number(length) && await more());
+  } else {
+    while (await more());
+  }
+  let body: Uint8Array = buffer;
+  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) body = dechunk(buffer);
+  return {
+    status: Number(statusLine.split(" ")[1]),
+    headers,
+    text: new TextDecoder().decode(body),
+  };
+}
+
+function dechunk(bytes: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  const text = new TextDecoder("latin1");
+  while (offset < bytes.length) {
+    const lineEnd = text.decode(bytes.subarray(offset)).indexOf("\r\n");
+    if (lineEnd < 0) break;
+    const size = parseInt(text.decode(bytes.subarray(offset, offset + lineEnd)), 16);
+    if (!size) break;
+    parts.push(bytes.subarray(offset + lineEnd + 2, offset + lineEnd + 2 + size));
+    offset += lineEnd + 2 + size + 2;
+  }
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+/**
+ * Runs the upload worker in workerd through `wrangler dev --local`, as a child process.
+ *
+ * @module
+ */
+
+import { textLines } from "./lines.ts";
+import { freePort } from "./ports.ts";
+
+/** The wrangler release the project runs (the newest that runs on Node 20). */
+export const WRANGLER = "npm:wrangler@4.86.0";
+
+/** The worker's wrangler configuration. */
+export const WRANGLER_CONFIG: string = new URL("../worker/wrangler.jsonc", import.meta.url)
+  .pathname;
+
+/** Options of {@link startWranglerDev}. */
+export interface WranglerDevOptions {
+  /** The port to serve on; `0` picks a free one. */
+  port: number;
+  /** @default {"127.0.0.1"} */
+  hostname?: string;
+  /** Worker `vars` to set (passed as `--var NAME:value`, over those of the config). */
+  vars?: Record<string, string>;
+  /** The wrangler configuration file. @default {WRANGLER_CONFIG} */
+  config?: string;
+  /** Told every line wrangler and the worker print (colours stripped). */
+  onLine?: (line: string) => void;
+  /** How long to wait for wrangler to say it is ready. @default {90000} */
+  readyTimeoutMs?: number;
+}
+
+/** A running `wrangler dev`. */
+export interface WranglerDev {
+  /** The worker's base URL, such as `http://127.0.0.1:8787`. */
+  url: string;
+  /** The wrangler process id (workerd runs as its child). */
+  pid: number;
+  /** Resolves when wrangler exits. */
+  exited: Promise<Deno.CommandStatus>;
+  /** Stops wrangler (and so workerd): SIGTERM, then SIGKILL if it lingers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `wrangler dev --local` on the worker's configuration and waits until it serves.
+ * Needs the bundle (`deno task build`) to exist.
+ *
+ * @param options Port, vars and where output goes.
+ * @returns The running server.
+ * @throws {Error} When wrangler exits or is not ready in time, with its last output.
+ *
+ * @example
+ * ```ts ignore
+ * import { startWranglerDev } from "./wrangler.ts";
+ * const dev = await startWranglerDev({ port: 8787, vars: { AWS_REGION: "us-east-1" } });
+ * console.log(dev.url);
+ * await dev.close();
+ * ```
+ */
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  const { hostname = "127.0.0.1", readyTimeoutMs = 90_000 } = options;
+  const port = options.port === 0 ? freePort(hostname) : options.port;
+  const args = [
+    "run",
+    "-A",
+    WRANGLER,
+    "dev",
+    "--config",
+    options.config ?? WRANGLER_CONFIG,
+    "--local",
+    "--ip",
+    hostname,
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(freePort(hostname)),
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "log",
+  ];
+  for (const [name, value] of Object.entries(options.vars ?? {})) {
+    args.push("--var", `${name}:${value}`);
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: { NO_COLOR: "1", FORCE_COLOR: "0", WRANGLER_SEND_METRICS: "false" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const exited = child.status;
+
+  const tail: string[] = [];
+  let ready: (url: string) => void = () => {};
+  const readyUrl = new Promise<string>((resolve) => (ready = resolve));
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const line of textLines(stream)) {
+      // deno-lint-ignore no-control-regex
+      const clean = line.replace(/\x1b\[[0-9;]*m/g, "");
+      tail.push(clean);
+      if (tail.length > 40) tail.shift();
+      options.onLine?.(clean);
+      const match = /Ready on (http:\/\/\S+)/.exec(clean);
+      if (match) ready(match[1].replace(/\/$/, ""));
+    }
+  };
+  const reading = Promise.all([read(child.stdout), read(child.stderr)]);
+
+  const close = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 10_000);
+    await exited;
+    clearTimeout(timer);
+    await reading;
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    readyUrl,
+    exited.then((status) => new Error(`wrangler dev exited with code ${status.code}`)),
+    new Promise<Error>((resolve) => {
+      timer = setTimeout(
+        () => resolve(new Error(`wrangler dev was not ready within ${readyTimeoutMs} ms`)),
+        readyTimeoutMs,
+      );
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome instanceof Error) {
+    await close();
+    throw new Error(`${outcome.message}; its last output:\n${tail.join("\n")}`);
+  }
+  return { url: outcome, pid: child.pid, exited, close };
+}

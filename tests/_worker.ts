@@ -1,0 +1,328 @@
+/**
+ * Test helpers that run the upload worker for real: inside workerd (Miniflare, or `wrangler
+ * dev`) or under Deno (`worker/deno.ts` as a child process), on a real port, against any
+ * Participant Service and S3.
+ *
+ * @module
+ */
+
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+import { freePort } from "../local/ports.ts";
+import { textLines } from "../local/lines.ts";
+import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
+import { descendantProcesses } from "./_support.ts";
+
+/** Where the worker runs. */
+export type WorkerRuntime = "workerd" | "deno";
+
+/** Options of {@link startWorker}. */
+export interface StartWorkerOptions {
+  /** `workerd` runs the production bundle; `deno` runs `worker/deno.ts`. */
+  runtime: WorkerRuntime;
+  /** How workerd is started: Miniflare (quick) or `wrangler dev`. @default {"miniflare"} */
+  launcher?: "miniflare" | "wrangler";
+  /** The Participant Service base URL (`PARTICIPANT_ENDPOINT`). */
+  participantUrl: string;
+  /** Allowed S3 hosts (`UPLOAD_HOSTS`), such as `["127.0.0.1:4568"]`. */
+  uploadHosts: string[];
+  /** `MAX_ATTACHMENT_BYTES`. @default {the worker's default (20 MB)} */
+  maxAttachmentBytes?: number;
+  /** `ALLOWED_TYPES`. */
+  allowedTypes?: string[];
+  /** `CORS_ORIGINS`. */
+  corsOrigins?: string[];
+  /** Any other variables. */
+  vars?: Record<string, string>;
+}
+
+/** A running worker. */
+export interface StartedWorker {
+  /** Where it runs. */
+  runtime: WorkerRuntime;
+  /** The base URL, such as `http://127.0.0.1:41234`. */
+  url: string;
+  /** The id of the process that serves requests (workerd, or the Deno child). */
+  pid: number;
+  /** Every line the worker printed so far (its request logs included). */
+  logs: string[];
+  /**
+   * Waits for a printed line that matches.
+   * @param match What to look for.
+   * @param timeoutMs How long to wait before failing. @default {30000}
+   */
+  waitForLog(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Stops the worker and its processes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the upload worker in workerd or Deno, on a free port of 127.0.0.1.
+ *
+ * @param options Runtime and configuration.
+ * @returns The running worker.
+ *
+ * @example
+ * ```ts ignore
+ * const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
+ * const worker = await startWorker({
+ *   runtime: "workerd",
+ *   participantUrl: stack.participantUrl,
+ *   uploadHosts: [new URL(stack.s3.url).host],
+ * });
+ * await fetch(`${worker.url}/healthz`);
+ * await worker.close();
+ * ```
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<StartedWorker> {
+  const vars = workerVars(options);
+  const logs: string[] = [];
+  const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
+  const record = (line: string) => {
+    logs.push(line);
+    for (const waiter of waiters) {
+      if (waiter.match(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  };
+  const waitForLog = (match: (line: string) => boolean, timeoutMs = 30_000) => {
+    const seen = logs.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`no matching log line within ${timeoutMs} ms; got:\n${logs.join("\n")}`));
+      }, timeoutMs);
+      const waiter = {
+        match,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      waiters.add(waiter);
+    });
+  };
+
+  if (options.runtime === "deno") {
+    return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
+  }
+  if (options.launcher === "wrangler") {
+    await buildBundle(new URL("../dist/worker.js", import.meta.url).pathname);
+    const dev = await startWranglerDev({ port: 0, vars, onLine: record });
+    // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
+    const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
+      .map((p) => ({ ...p, cmdline: readCmdline(p.pid) }));
+    const own = workerd.find((p) => p.cmdline.includes("--inspector-addr")) ?? workerd[0];
+    return { runtime: "workerd", url: dev.url, pid: own.pid, logs, waitForLog, close: dev.close };
+  }
+  return { ...await startMiniflare(vars, record), runtime: "workerd", logs, waitForLog };
+}
+
+/**
+ * The worker's variables for a configuration, as workerd bindings or environment variables.
+ *
+ * @param options The configuration.
+ * @returns `PARTICIPANT_ENDPOINT`, `UPLOAD_HOSTS` and the rest.
+ */
+export function workerVars(options: Omit<StartWorkerOptions, "runtime">): Record<string, string> {
+  return {
+    PARTICIPANT_ENDPOINT: options.participantUrl,
+    UPLOAD_HOSTS: options.uploadHosts.join(","),
+    ...(options.maxAttachmentBytes !== undefined
+      ? { MAX_ATTACHMENT_BYTES: String(options.maxAttachmentBytes) }
+      : {}),
+    ...(options.allowedTypes ? { ALLOWED_TYPES: options.allowedTypes.join(",") } : {}),
+    ...(options.corsOrigins ? { CORS_ORIGINS: options.corsOrigins.join(",") } : {}),
+    ...options.vars,
+  };
+}
+
+async function startMiniflare(
+  vars: Record<string, string>,
+  record: (line: string) => void,
+): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const scriptPath = await workerBundle();
+  const port = freePort();
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: compatibilityDate(),
+    bindings: vars,
+    host: "127.0.0.1",
+    port,
+    cf: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      for (const stream of [stdout, stderr]) {
+        let buffered = "";
+        stream.on("data", (chunk: Uint8Array | string) => {
+          buffered += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+          let newline;
+          while ((newline = buffered.indexOf("\n")) >= 0) {
+            record(buffered.slice(0, newline));
+            buffered = buffered.slice(newline + 1);
+          }
+        });
+      }
+    },
+  });
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  const socket = `--socket-addr=entry=127.0.0.1:${port}`;
+  const own = descendantProcesses(Deno.pid).find((p) =>
+    p.name === "workerd" && readCmdline(p.pid).includes(socket)
+  );
+  if (!own) {
+    await mf.dispose();
+    throw new Error("cannot find the workerd process that Miniflare started");
+  }
+  return { url, pid: own.pid, close: () => mf.dispose() };
+}
+
+async function startDeno(
+  vars: Record<string, string>,
+  record: (line: string) => void,
+): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const env: Record<string, string> = { ...vars, NO_COLOR: "1" };
+  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      new URL("../worker/deno.ts", import.meta.url).pathname,
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      "0",
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let listening: (url: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => (listening = resolve));
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const line of textLines(stream)) {
+      record(line);
+      const match = /^listening on (http:\/\/\S+?)\/?$/.exec(line);
+      if (match) listening(match[1]);
+    }
+  };
+  const reading = Promise.all([read(child.stdout), read(child.stderr)]);
+  const close = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+    await reading;
+  };
+  const url = await Promise.race([
+    ready,
+    child.status.then((status) => {
+      throw new Error(`worker/deno.ts exited with code ${status.code}`);
+    }),
+  ]).catch(async (error) => {
+    await close();
+    throw error;
+  });
+  return { url, pid: child.pid, close };
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** The compatibility date of `worker/wrangler.jsonc`, so Miniflare runs what deploys. */
+export function compatibilityDate(): string {
+  const config = Deno.readTextFileSync(WRANGLER_CONFIG);
+  const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
+  if (!match) throw new Error(`no compatibility_date in ${WRANGLER_CONFIG}`);
+  return match[1];
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const SOURCES = ["worker", "src", "generated"];
+
+/**
+ * The production bundle (as `deno task build` makes it) of the current sources, built once:
+ * it is kept under `dist/bundles/` by a hash of the sources, so that every test file (and
+ * every run) with the same sources shares one build.
+ *
+ * @returns The bundle's path.
+ */
+export async function workerBundle(): Promise<string> {
+  const hash = await sourceHash();
+  const path = `${ROOT}dist/bundles/worker-${hash}.js`;
+  try {
+    await Deno.stat(path);
+    return path;
+  } catch { /* not built yet */ }
+  await buildBundle(path);
+  return path;
+}
+
+/**
+ * Bundles `worker/workers.ts` for workerd with `deno bundle`, as `deno task build` does, into
+ * `out` (written to a temporary name, then renamed, so readers never see half a file).
+ *
+ * @param out Where the bundle goes.
+ */
+export async function buildBundle(out: string): Promise<void> {
+  await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
+  const temporary = `${out}.${crypto.randomUUID()}.tmp.js`;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform=browser",
+      "--format=esm",
+      "--minify",
+      `${ROOT}worker/workers.ts`,
+      "-o",
+      temporary,
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
+  await Deno.rename(temporary, out);
+}
+
+async function sourceHash(): Promise<string> {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) walk(path);
+      else files.push(path);
+    }
+  };
+  for (const dir of SOURCES) walk(`${ROOT}${dir}`);
+  files.push(`${ROOT}deno.json`);
+  files.sort();
+  const parts: Uint8Array[] = [];
+  for (const file of files) {
+    parts.push(new TextEncoder().encode(file), await Deno.readFile(file));
+  }
+  const all = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}

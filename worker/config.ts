@@ -1,0 +1,178 @@
+/**
+ * The upload worker's configuration, read from a plain record of strings: Worker bindings
+ * (`vars`) in workerd, `Deno.env.toObject()` under Deno.
+ *
+ * @module
+ */
+
+import { participantEndpoint } from "../src/endpoint.ts";
+import {
+  ALLOWED_CONTENT_TYPES,
+  ATTACHMENT_TYPES,
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  mimeEssence,
+} from "../src/limits.ts";
+import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
+
+/** The settings the worker runs with. */
+export interface WorkerConfig {
+  /** The Participant Service base URL every call goes to. */
+  participantEndpoint: string;
+  /** The AWS region, where one was given. */
+  region?: string;
+  /** The largest upload accepted, in bytes. */
+  maxAttachmentBytes: number;
+  /** The MIME types accepted. */
+  allowedTypes: ReadonlySet<string>;
+  /** Origins allowed to call from a browser; `["*"]` allows any; empty turns CORS off. */
+  corsOrigins: readonly string[];
+  /**
+   * Hosts the pre-signed S3 URLs may point at (`host`, `host:port`, `*.suffix`, or with an
+   * `http://` scheme for plain-HTTP hosts such as a local S3). No other host is ever sent bytes
+   * or asked for them.
+   */
+  uploadHosts: readonly string[];
+}
+
+/** Environment variables (or Worker `vars`) the worker reads. */
+export interface WorkerEnv {
+  /** The Participant Service base URL; wins over `AWS_REGION`. */
+  PARTICIPANT_ENDPOINT?: string;
+  /** The AWS region of the Amazon Connect instance, such as `us-east-1`. */
+  AWS_REGION?: string;
+  /** The largest upload in bytes. @default {20971520} */
+  MAX_ATTACHMENT_BYTES?: string;
+  /** Comma-separated MIME types or extensions (`pdf,image/png`); narrows the default list. */
+  ALLOWED_TYPES?: string;
+  /** Comma-separated origins allowed to call from browsers, or `*`. @default {none} */
+  CORS_ORIGINS?: string;
+  /** Comma-separated upload host patterns. @default {the region's S3 hosts} */
+  UPLOAD_HOSTS?: string;
+  /** Anything else in the environment is ignored. */
+  [other: string]: unknown;
+}
+
+/** A configuration that cannot work; `problems` lists every reason at once. */
+export class ConfigError extends Error {
+  /** One line per problem. */
+  readonly problems: readonly string[];
+
+  /**
+   * @param problems One line per problem.
+   */
+  constructor(problems: string[]) {
+    super(`the worker is misconfigured: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the worker's configuration from an environment record, checking every value.
+ *
+ * @param env Worker bindings or `Deno.env.toObject()`; values other than strings are ignored.
+ * @returns The configuration.
+ * @throws {ConfigError} Listing every problem, when any value is missing or malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const config = parseConfig({ AWS_REGION: "eu-west-2", CORS_ORIGINS: "https://example.com" });
+ * console.log(config.participantEndpoint); // https://participant.connect.eu-west-2.amazonaws.com
+ * console.log(config.uploadHosts.includes("*.s3.eu-west-2.amazonaws.com")); // true
+ * ```
+ */
+export function parseConfig(env: WorkerEnv): WorkerConfig {
+  const read = (key: string): string | undefined => {
+    const value = env[key];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const problems: string[] = [];
+
+  const region = read("AWS_REGION");
+  const endpoint = read("PARTICIPANT_ENDPOINT");
+  let resolved = "";
+  if (region === undefined && endpoint === undefined) {
+    problems.push("set AWS_REGION (such as us-east-1) or PARTICIPANT_ENDPOINT");
+  } else {
+    try {
+      resolved = participantEndpoint({ region, endpoint });
+    } catch (error) {
+      problems.push(
+        `${endpoint !== undefined ? "PARTICIPANT_ENDPOINT" : "AWS_REGION"}: ${messageOf(error)}`,
+      );
+    }
+  }
+
+  let maxAttachmentBytes = DEFAULT_MAX_ATTACHMENT_BYTES;
+  const max = read("MAX_ATTACHMENT_BYTES");
+  if (max !== undefined) {
+    const n = Number(max);
+    if (!/^\d+$/.test(max) || !Number.isSafeInteger(n) || n < 1) {
+      problems.push(`MAX_ATTACHMENT_BYTES must be a whole number of bytes ≥ 1, got ${max}`);
+    } else {
+      maxAttachmentBytes = n;
+    }
+  }
+
+  let allowedTypes = ALLOWED_CONTENT_TYPES;
+  const types = read("ALLOWED_TYPES");
+  if (types !== undefined) {
+    const narrowed = new Set<string>();
+    for (const entry of list(types)) {
+      const type = entry.includes("/")
+        ? mimeEssence(entry)
+        : ATTACHMENT_TYPES[entry.replace(/^\./, "").toLowerCase()];
+      if (type === undefined || !ALLOWED_CONTENT_TYPES.has(type)) {
+        problems.push(`ALLOWED_TYPES: ${entry} is not a type Amazon Connect chat accepts`);
+      } else {
+        narrowed.add(type);
+      }
+    }
+    if (narrowed.size > 0) allowedTypes = narrowed;
+  }
+
+  const corsOrigins = list(read("CORS_ORIGINS") ?? "");
+  for (const origin of corsOrigins) {
+    if (origin === "*") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch { /* reported below */ }
+    if (!url || url.origin !== origin.replace(/\/$/, "")) {
+      problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://example.com`);
+    }
+  }
+
+  let uploadHosts: string[] = [];
+  const hosts = read("UPLOAD_HOSTS");
+  if (hosts !== undefined) {
+    uploadHosts = list(hosts);
+    for (const host of uploadHosts) {
+      const problem = parseHostPattern(host);
+      if (typeof problem === "string") problems.push(`UPLOAD_HOSTS: ${problem}`);
+    }
+  } else if (region !== undefined) {
+    uploadHosts = defaultUploadHosts(region);
+  } else {
+    problems.push("set UPLOAD_HOSTS (the S3 hosts uploads may go to) or AWS_REGION");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    participantEndpoint: resolved,
+    region,
+    maxAttachmentBytes,
+    allowedTypes,
+    corsOrigins: corsOrigins.map((origin) => origin.replace(/\/$/, "")),
+    uploadHosts,
+  };
+}
+
+function list(value: string): string[] {
+  return value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
