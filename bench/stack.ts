@@ -18,6 +18,11 @@ export interface BenchStack extends StackInfo {
   openChat(): Promise<ChatSession>;
   /** The stored object of an attachment: size, ETag, completion. */
   stored(attachmentId: string): Promise<StoredObject>;
+  /**
+   * The service's handling times (ms) by operation since the last ask, such as
+   * `{StartAttachmentUpload: [3, 4], CompleteAttachmentUpload: [9]}`.
+   */
+  timings(): Promise<Record<string, number[]>>;
   /** Deletes an attachment's object, to keep the disk from filling up over a long run. */
   remove(attachmentId: string): Promise<void>;
   /** Stops the process. */
@@ -79,6 +84,10 @@ export async function launchStack(
     client,
     openChat: () => openChat(client),
     stored: (attachmentId) => control("/verify", attachmentId) as Promise<StoredObject>,
+    timings: async () => {
+      const response = await fetch(info.controlUrl + "/timings", { method: "POST" });
+      return await response.json();
+    },
     remove: async (attachmentId) => {
       await control("/delete", attachmentId);
     },

@@ -7,7 +7,9 @@
  * Prints one JSON line ({@link StackInfo}) once ready; stops on SIGTERM or when stdin closes.
  *
  * A control server answers `POST /verify` and `POST /delete` with `{"attachmentId": "..."}`:
- * the stored object's size and ETag (MD5) and whether the attachment was completed.
+ * the stored object's size and ETag (MD5) and whether the attachment was completed; and
+ * `POST /timings`: the service's handling time of each call by operation, in ms, since the
+ * last ask.
  *
  * @module
  */
@@ -55,7 +57,16 @@ export interface StoredObject {
 if (import.meta.main) {
   const request = JSON.parse(Deno.args[0] ?? "{}") as StackRequest;
   const latencyMs = request.latencyMs ?? 0;
+  // Per-operation service times, from the service's request log: `... <Operation> 200 12ms`.
+  const timings = new Map<string, number[]>();
   const stack = await startLocalStack({
+    log: (line) => {
+      const match = /^\S+ \S+ (\w+) (\d{3}).* (\d+)ms$/.exec(line);
+      if (!match) return;
+      const list = timings.get(match[1]) ?? [];
+      list.push(Number(match[3]));
+      timings.set(match[1], list);
+    },
     s3Port: 0,
     participantPort: 0,
     maxAttachmentBytes: request.maxAttachmentBytes,

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { startWorker } from "../tests/_worker.ts";
+import { startWorker, workerVars } from "../tests/_worker.ts";
+import { textLines } from "../local/lines.ts";
 import type { BenchStack } from "./stack.ts";
 import { findProcesses } from "./procs.ts";
 
@@ -38,6 +39,7 @@ export interface BenchWorker {
  * @param stack The stack it calls.
  * @param maxAttachmentBytes The size limit.
  * @param launcher How workerd is started.
+ * @param cpuProfileDir For Deno: where to write a CPU profile (`--cpu-prof`) when it stops.
  * @returns The running worker.
  *
  * @example
@@ -52,19 +54,72 @@ export async function launchWorker(
   stack: BenchStack,
   maxAttachmentBytes: number,
   launcher: Launcher = "miniflare",
+  cpuProfileDir?: string,
 ): Promise<BenchWorker> {
-  const running = await startWorker({
-    runtime,
-    launcher,
+  const options = {
     participantUrl: stack.participantUrl,
     uploadHosts: [new URL(stack.s3PublicUrl).host],
     maxAttachmentBytes,
-  });
+  };
+  const running = runtime === "deno" && cpuProfileDir
+    ? await startProfiledDeno(workerVars(options), cpuProfileDir)
+    : await startWorker({ runtime, launcher, ...options });
   return {
     runtime,
     url: running.url,
     pid: running.pid,
     workerPids: () => runtime === "workerd" ? findProcesses(running.pid, "workerd") : [running.pid],
     close: () => running.close(),
+  };
+}
+
+const DENO_ENTRY = new URL("../worker/deno.ts", import.meta.url).pathname;
+
+/**
+ * Starts `worker/deno.ts` as the test helper does, with `--cpu-prof`: the profile is
+ * written when the server stops on SIGTERM.
+ */
+async function startProfiledDeno(
+  vars: Record<string, string>,
+  cpuProfileDir: string,
+): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--cpu-prof",
+      `--cpu-prof-dir=${cpuProfileDir}`,
+      DENO_ENTRY,
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      "0",
+    ],
+    env: { ...vars, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = textLines(child.stdout);
+  let url: string | undefined;
+  for await (const line of lines) {
+    url = /^listening on (http:\/\/\S+?)\/?$/.exec(line)?.[1];
+    if (url) break;
+  }
+  if (!url) throw new Error("worker/deno.ts ended before it listened");
+  const draining = (async () => {
+    for await (const _ of lines) { /* request logs */ }
+  })();
+  return {
+    url,
+    pid: child.pid,
+    async close() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await draining;
+    },
   };
 }

@@ -9,10 +9,11 @@ import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
 import { countCpu, loadAverage } from "../procs.ts";
 import { launchStack } from "../stack.ts";
-import { MiB, spread } from "../stats.ts";
+import { median, MiB, spread } from "../stats.ts";
 import { prepareDirect, putDirect, putThroughWorker, verifyUpload } from "../uploads.ts";
 import { type BenchWorker, launchWorker, type Runtime } from "../workers.ts";
 import { bodyMd5 } from "../body.ts";
+import { profileNotes } from "../profile.ts";
 
 const TARGET_RATIO = 0.9;
 
@@ -24,6 +25,8 @@ interface Sample {
   ms: number;
   /** CPU seconds spent by each process group during the upload. */
   cpu: Record<string, number>;
+  /** The Participant Service's handling time of the calls made during the upload, in ms. */
+  service: Record<string, number>;
   error?: string;
 }
 
@@ -39,13 +42,27 @@ export async function throughputFigure(
   log: (line: string) => void,
 ): Promise<FigureResult> {
   const maxBytes = Math.max(...plan.throughputSizes);
-  const stack = await launchStack({ maxAttachmentBytes: maxBytes });
+  const profileDir = plan.cpuProfile
+    ? new URL(`../out/profiles/throughput-${Date.now()}`, import.meta.url).pathname
+    : undefined;
+  const stack = await launchStack(
+    { maxAttachmentBytes: maxBytes },
+    profileDir && `${profileDir}/stack`,
+  );
   const workers: BenchWorker[] = [];
   const samples: Sample[] = [];
   const loadBefore = loadAverage();
   try {
     for (const runtime of ["workerd", "deno"] as const) {
-      workers.push(await launchWorker(runtime, stack, maxBytes, plan.launcher));
+      workers.push(
+        await launchWorker(
+          runtime,
+          stack,
+          maxBytes,
+          plan.launcher,
+          profileDir && `${profileDir}/deno-worker`,
+        ),
+      );
     }
     const chat = await stack.openChat();
     // Warm-up: connections, JIT and the S3 bucket, untimed.
@@ -63,6 +80,7 @@ export async function throughputFigure(
         for (const path of order) {
           const worker = workers.find((w) => w.runtime === path);
           const prepared = path === "direct" ? await prepareDirect(stack, chat, body) : undefined;
+          await stack.timings();
           const cpu = countCpu({
             client: [Deno.pid],
             stack: [stack.pid],
@@ -72,8 +90,21 @@ export async function throughputFigure(
             ? await putDirect(prepared, body)
             : await putThroughWorker(worker!.url, chat, body);
           const used = cpu.stop();
+          const service = Object.fromEntries(
+            Object.entries(await stack.timings()).map((
+              [op, ms],
+            ) => [op, ms.reduce((a, b) => a + b, 0)]),
+          );
           const outcome = await verifyUpload(stack, sent, body, path !== "direct");
-          samples.push({ path, size, run, ms: outcome.ms, cpu: used, error: outcome.error });
+          samples.push({
+            path,
+            size,
+            run,
+            ms: outcome.ms,
+            cpu: used,
+            service,
+            error: outcome.error,
+          });
           log(
             `throughput ${mibText(size)} ${path} run ${run + 1}: ${outcome.ms.toFixed(1)} ms${
               outcome.error ? ` ERROR ${outcome.error}` : ""
@@ -86,7 +117,14 @@ export async function throughputFigure(
     await Promise.allSettled(workers.map((w) => w.close()));
     await stack.close();
   }
-  return summarize(plan, samples, loadBefore, loadAverage());
+  const result = summarize(plan, samples, loadBefore, loadAverage());
+  if (profileDir) {
+    for (const [dir, title] of [["deno-worker", "the Deno worker"], ["stack", "the local stack"]]) {
+      const notes = await profileNotes(`${profileDir}/${dir}`, `${title} over the whole figure`);
+      if (notes) result.notes.push(notes);
+    }
+  }
+  return result;
 }
 
 function summarize(
@@ -98,6 +136,7 @@ function summarize(
   const rows: Row[] = [];
   const notes: string[] = [];
   const cpuNotes: string[] = [];
+  const callNotes: string[] = [];
   for (const size of plan.throughputSizes) {
     const ok = (path: Sample["path"]) =>
       samples.filter((s) => s.size === size && s.path === path && !s.error);
@@ -127,6 +166,19 @@ function summarize(
           }% short)`,
       });
     }
+    for (const runtime of ["workerd", "deno"] as const) {
+      const runs = ok(runtime);
+      if (runs.length === 0) continue;
+      const start = median(runs.map((s) => s.service.StartAttachmentUpload ?? 0));
+      const complete = median(runs.map((s) => s.service.CompleteAttachmentUpload ?? 0));
+      const worker = median(runs.map((s) => s.ms));
+      const ceiling = direct.median / (direct.median + start + complete);
+      callNotes.push(
+        `| ${mibText(size)} | ${runtime} | ${worker.toFixed(0)} | ${start.toFixed(0)} | ${
+          complete.toFixed(0)
+        } | ${direct.median.toFixed(0)} | ${ceiling.toFixed(2)} |`,
+      );
+    }
     for (const path of ["direct", "workerd", "deno"] as const) {
       const runs = ok(path);
       if (runs.length === 0) continue;
@@ -149,6 +201,16 @@ function summarize(
       "worker's median time (throughput ratio). Every upload was checked against S3 " +
       "(size and MD5 ETag; completion for the worker).",
     `Load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}.`,
+    "Where the worker's time goes (medians, ms): the whole request, and the Participant " +
+      "Service's own handling of StartAttachmentUpload and CompleteAttachmentUpload (the " +
+      "latter checks the object in S3) during it, against the direct PUT of the same bytes. " +
+      "The last column is the best ratio a worker that cost nothing could reach, since the " +
+      "direct figure leaves both calls out: direct / (direct + start + complete).",
+    [
+      "| size | runtime | worker request | start call | complete call | direct PUT | ceiling |",
+      "|---|---|---|---|---|---|---|",
+      ...callNotes,
+    ].join("\n"),
     "CPU seconds per GiB uploaded, by process (user + system, from /proc): the client " +
       "(benchmark), the worker process(es), the local stack (S3 and the Participant Service):",
     [
