@@ -1,5 +1,6 @@
 /**
- * Starts and drives the benchmark's local stack process (`bench/stack_server.ts`).
+ * Starts and drives the benchmark's local stack: the local S3 (`bench/s3_server.ts`) and
+ * the local Participant Service (`bench/stack_server.ts`), each a process of its own.
  *
  * @module
  */
@@ -8,10 +9,12 @@ import { createParticipantClient, type ParticipantClient } from "../src/client.t
 import { type ChatSession, openChat } from "../local/chat.ts";
 import type { StackInfo, StackRequest, StoredObject } from "./stack_server.ts";
 
-/** A running stack process. */
+/** A running stack. */
 export interface BenchStack extends StackInfo {
-  /** The process id of the stack (local S3 and Participant Service). */
-  pid: number;
+  /** The process id of the Participant Service. */
+  servicePid: number;
+  /** The process id of the local S3. */
+  s3Pid: number;
   /** A Participant Service client for the stack (through the proxy when there is latency). */
   client: ParticipantClient;
   /** Starts a chat and returns its tokens. */
@@ -25,17 +28,23 @@ export interface BenchStack extends StackInfo {
   timings(): Promise<Record<string, number[]>>;
   /** Deletes an attachment's object, to keep the disk from filling up over a long run. */
   remove(attachmentId: string): Promise<void>;
-  /** Stops the process. */
+  /** Stops both processes. */
   close(): Promise<void>;
 }
 
-const STACK_ENTRY = new URL("./stack_server.ts", import.meta.url);
+/** A benchmark child process that printed its JSON description. */
+interface JsonProcess<T> {
+  info: T;
+  pid: number;
+  close(): Promise<void>;
+}
 
 /**
- * Starts a local stack in a process of its own and waits until it answers.
+ * Starts the local S3 and the local Participant Service, each in a process of its own, and
+ * waits until they answer.
  *
  * @param request The size limit and the added latency.
- * @param cpuProfileDir Where to write a CPU profile of the stack process when it stops.
+ * @param cpuProfileDir Where to write CPU profiles of both processes when they stop.
  * @returns The running stack.
  *
  * @example
@@ -47,12 +56,61 @@ const STACK_ENTRY = new URL("./stack_server.ts", import.meta.url);
  * ```
  */
 export async function launchStack(
-  request: StackRequest,
+  request: Omit<StackRequest, "s3Url" | "bucket">,
   cpuProfileDir?: string,
 ): Promise<BenchStack> {
+  const s3 = await spawnJson<{ url: string; bucket: string }>(
+    "./s3_server.ts",
+    [],
+    cpuProfileDir && `${cpuProfileDir}/s3`,
+  );
+  let service: JsonProcess<StackInfo>;
+  try {
+    service = await spawnJson<StackInfo>(
+      "./stack_server.ts",
+      [JSON.stringify({ ...request, s3Url: s3.info.url, bucket: s3.info.bucket })],
+      cpuProfileDir && `${cpuProfileDir}/service`,
+    );
+  } catch (error) {
+    await s3.close();
+    throw error;
+  }
+  const info = service.info;
+  const client = createParticipantClient({ endpoint: info.participantUrl });
+  const control = async (path: string, attachmentId?: string) => {
+    const response = await fetch(info.controlUrl + path, {
+      method: "POST",
+      body: JSON.stringify({ attachmentId }),
+    });
+    return await response.json();
+  };
+  return {
+    ...info,
+    servicePid: service.pid,
+    s3Pid: s3.pid,
+    client,
+    openChat: () => openChat(client),
+    stored: (attachmentId) => control("/verify", attachmentId) as Promise<StoredObject>,
+    timings: () => control("/timings"),
+    remove: async (attachmentId) => {
+      await control("/delete", attachmentId);
+    },
+    async close() {
+      await service.close();
+      await s3.close();
+    },
+  };
+}
+
+/** Spawns `deno run -A <entry> ...args` and reads the JSON line it prints once ready. */
+async function spawnJson<T>(
+  entry: string,
+  args: string[],
+  cpuProfileDir?: string,
+): Promise<JsonProcess<T>> {
   const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...profile, STACK_ENTRY.pathname, JSON.stringify(request)],
+    args: ["run", "-A", ...profile, new URL(entry, import.meta.url).pathname, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -62,36 +120,19 @@ export async function launchStack(
   let buffered = "";
   while (!buffered.includes("\n")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error("the stack process ended before it was ready");
+    if (done) throw new Error(`${entry} ended before it was ready`);
     buffered += value;
   }
-  const info = JSON.parse(buffered.slice(0, buffered.indexOf("\n"))) as StackInfo;
+  const info = JSON.parse(buffered.slice(0, buffered.indexOf("\n"))) as T;
   // Keep draining its output so that it never blocks on a full pipe.
   (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })().catch(() => {});
-  const client = createParticipantClient({ endpoint: info.participantUrl });
-  const control = async (path: string, attachmentId: string) => {
-    const response = await fetch(info.controlUrl + path, {
-      method: "POST",
-      body: JSON.stringify({ attachmentId }),
-    });
-    return await response.json();
-  };
   return {
-    ...info,
+    info,
     pid: child.pid,
-    client,
-    openChat: () => openChat(client),
-    stored: (attachmentId) => control("/verify", attachmentId) as Promise<StoredObject>,
-    timings: async () => {
-      const response = await fetch(info.controlUrl + "/timings", { method: "POST" });
-      return await response.json();
-    },
-    remove: async (attachmentId) => {
-      await control("/delete", attachmentId);
-    },
     async close() {
+      // Closing stdin asks it to stop (and write its profile); SIGKILL if it lingers.
       await child.stdin.close().catch(() => {});
       const timer = setTimeout(() => {
         try {

@@ -1,9 +1,11 @@
 /**
- * The local stack as a process of its own for the benchmark, so that the local S3's work
- * never shares a thread with the benchmark's client. Optionally behind two TCP proxies that
- * add a round-trip time (the service and the pre-signed S3 URLs both go through them).
+ * The local Participant Service as a process of its own for the benchmark, in front of the
+ * local S3 that runs in another (`s3_server.ts`), so that neither shares a thread with the
+ * other or with the benchmark's client. Optionally behind two TCP proxies that add a
+ * round-trip time (the service and the pre-signed S3 URLs both go through them).
  *
- * Run: `deno run -A bench/stack_server.ts '{"maxAttachmentBytes":1073741824,"latencyMs":80}'`.
+ * Run: `deno run -A bench/stack_server.ts '{"s3Url":"http://127.0.0.1:4568","bucket":"b",
+ * "maxAttachmentBytes":1073741824,"latencyMs":80}'`.
  * Prints one JSON line ({@link StackInfo}) once ready; stops on SIGTERM or when stdin closes.
  *
  * A control server answers `POST /verify` and `POST /delete` with `{"attachmentId": "..."}`:
@@ -15,13 +17,17 @@
  */
 
 import { AwsClient } from "aws4fetch";
-import { startLocalStack } from "../local/stack.ts";
+import { createLocalService } from "../local/service.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";
 import { objectUrl } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 
 /** What the stack process is asked for. */
 export interface StackRequest {
+  /** The local S3's base URL. */
+  s3Url: string;
+  /** The attachments bucket. */
+  bucket: string;
   /** The largest attachment accepted. */
   maxAttachmentBytes: number;
   /** Round-trip time added in front of the service and S3; `0` for none. @default {0} */
@@ -59,7 +65,8 @@ if (import.meta.main) {
   const latencyMs = request.latencyMs ?? 0;
   // Per-operation service times, from the service's request log: `... <Operation> 200 12ms`.
   const timings = new Map<string, number[]>();
-  const stack = await startLocalStack({
+  const service = createLocalService({
+    s3: { url: request.s3Url, bucket: request.bucket, ...LOCAL_S3_CREDENTIALS },
     log: (line) => {
       const match = /^\S+ \S+ (\w+) (\d{3}).* (\d+)ms$/.exec(line);
       if (!match) return;
@@ -67,26 +74,29 @@ if (import.meta.main) {
       list.push(Number(match[3]));
       timings.set(match[1], list);
     },
-    s3Port: 0,
-    participantPort: 0,
     maxAttachmentBytes: request.maxAttachmentBytes,
     maxAttachmentsPerChat: 1_000_000,
     uploadUrlTtlSeconds: 3600,
   });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    service.app.fetch,
+  );
+  const directUrl = `http://127.0.0.1:${server.addr.port}`;
   const proxies: TcpProxy[] = [];
-  let participantUrl = stack.participantUrl;
-  let s3PublicUrl = stack.s3.url;
+  let participantUrl = directUrl;
+  let s3PublicUrl = request.s3Url;
   if (latencyMs > 0) {
-    const service = startProxy({ target: hostPort(stack.participantUrl), latencyMs });
-    const s3 = startProxy({ target: hostPort(stack.s3.url), latencyMs });
-    proxies.push(service, s3);
-    participantUrl = service.url;
-    s3PublicUrl = s3.url;
-    stack.service.s3.publicUrl = s3.url;
+    const serviceProxy = startProxy({ target: hostPort(directUrl), latencyMs });
+    const s3Proxy = startProxy({ target: hostPort(request.s3Url), latencyMs });
+    proxies.push(serviceProxy, s3Proxy);
+    participantUrl = serviceProxy.url;
+    s3PublicUrl = s3Proxy.url;
+    service.s3.publicUrl = s3Proxy.url;
   }
   const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
   const keyOf = (attachmentId: string) => {
-    for (const chat of stack.service.store.chats.values()) {
+    for (const chat of service.store.chats.values()) {
       const attachment = chat.attachments.get(attachmentId);
       if (attachment) return attachment;
     }
@@ -95,13 +105,18 @@ if (import.meta.main) {
   const control = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/timings") {
+        const answer = Object.fromEntries(timings);
+        timings.clear();
+        return Response.json(answer);
+      }
       const { attachmentId } = await req.json() as { attachmentId: string };
       const attachment = keyOf(attachmentId);
-      const path = new URL(req.url).pathname;
       if (!attachment) {
         return Response.json({ found: false, completed: false, size: -1, etag: "" });
       }
-      const url = objectUrl(stack.service.s3, attachment.key);
+      const url = objectUrl(service.s3, attachment.key);
       if (path === "/delete") {
         const gone = await aws.fetch(url, { method: "DELETE" });
         await gone.body?.cancel();
@@ -121,7 +136,7 @@ if (import.meta.main) {
   const info: StackInfo = {
     participantUrl,
     s3PublicUrl,
-    s3Url: stack.s3.url,
+    s3Url: request.s3Url,
     controlUrl: `http://127.0.0.1:${control.addr.port}`,
     latencyMs,
   };
@@ -133,7 +148,7 @@ if (import.meta.main) {
     stopping = true;
     await Promise.allSettled(proxies.map((p) => p.close()));
     await control.shutdown();
-    await stack.close();
+    await server.shutdown();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGTERM", stop);

@@ -124,8 +124,8 @@ export function startProxy(options: ProxyOptions): TcpProxy {
     }
     // Forward each chunk the moment its delay is over: Nagle's algorithm would hold a small
     // chunk back until the previous one is acknowledged, adding delays no network has.
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
+    (client as Deno.TcpConn).setNoDelay(true);
+    (upstream as Deno.TcpConn).setNoDelay(true);
     open.add(upstream);
     const cut = () => {
       closeQuietly(client);

@@ -8,7 +8,7 @@
 import type { ChatSession } from "../../local/chat.ts";
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { sampleRss } from "../procs.ts";
+import { countCpu, loadAverage, sampleRss } from "../procs.ts";
 import { launchStack } from "../stack.ts";
 import { median, spread } from "../stats.ts";
 import {
@@ -34,6 +34,10 @@ interface Round {
   /** For the worker: RSS before the round, and its peak during it (summed over workerd). */
   idleRss?: number;
   peakRss?: number;
+  /** CPU seconds by process group during the round. */
+  cpu: Record<string, number>;
+  /** The Participant Service's summed handling time by operation during the round, in ms. */
+  service: Record<string, number>;
 }
 
 /**
@@ -54,6 +58,12 @@ export async function concurrencyFigure(
     throw error;
   });
   const rounds: Round[] = [];
+  const groups = () => ({
+    client: [Deno.pid],
+    worker: worker.workerPids(),
+    service: [stack.servicePid],
+    s3: [stack.s3Pid],
+  });
   try {
     // One chat per simultaneous upload, as many customers at once.
     const chats: ChatSession[] = [];
@@ -71,17 +81,22 @@ export async function concurrencyFigure(
         const bodies = chats.map((_, i) => ({ size, seed: 30_000 + round * n + i }));
         let outcomes: UploadOutcome[];
         let ms: number;
+        let cpu: ReturnType<typeof countCpu>;
         let idleRss: number | undefined;
         let peakRss: number | undefined;
         if (path === "direct") {
           const prepared = await Promise.all(
             chats.map((chat, i) => prepareDirect(stack, chat, bodies[i])),
           );
+          await stack.timings();
+          cpu = countCpu(groups());
           const started = performance.now();
           outcomes = await Promise.all(prepared.map((p, i) => putDirect(p, bodies[i])));
           ms = performance.now() - started;
         } else {
           const pids = worker.workerPids();
+          await stack.timings();
+          cpu = countCpu(groups());
           const sampler = sampleRss(pids, 10);
           const started = performance.now();
           outcomes = await Promise.all(
@@ -92,11 +107,18 @@ export async function concurrencyFigure(
           idleRss = trace.startRss;
           peakRss = Math.max(trace.peakRss, trace.hwmReset ? trace.endHwm : 0);
         }
+        const used = cpu.stop();
+        const service = Object.fromEntries(
+          Object.entries(await stack.timings()).map(([op, list]) => [
+            op,
+            list.reduce((a, b) => a + b, 0),
+          ]),
+        );
         const checked = await Promise.all(
           outcomes.map((o, i) => verifyUpload(stack, o, bodies[i], path === "workerd")),
         );
         const errors = checked.filter((o) => o.error).map((o) => o.error!);
-        rounds.push({ path, round, ms, errors, idleRss, peakRss });
+        rounds.push({ path, round, ms, errors, idleRss, peakRss, cpu: used, service });
         log(
           `concurrency round ${round + 1} ${path}: ${ms.toFixed(0)} ms, ${errors.length} errors` +
             (peakRss !== undefined ? `, workerd +${mibText(peakRss - idleRss!)}` : ""),
@@ -170,6 +192,25 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
       "each through the worker in workerd; rounds alternate which path goes first. " +
       "Aggregate throughput = bytes of the round / wall time of the round. Every upload is " +
       "checked in S3 afterwards.",
+      `Load average (1 min) at the end: ${loadAverage().toFixed(2)}. Where the time goes, ` +
+      "per round (medians): wall time, CPU seconds by process, and the Participant " +
+      "Service's summed handling time of the calls made during the round (the direct " +
+      "rounds make their start calls before the clock starts):",
+      [
+        "| path | wall ms | client CPU s | worker CPU s | service CPU s | S3 CPU s | start calls ms | complete calls ms |",
+        "|---|---|---|---|---|---|---|---|",
+        ...(["direct", "workerd"] as const).map((path) => {
+          const list = of(path);
+          const m = (f: (r: Round) => number) => median(list.map(f));
+          return `| ${path} | ${m((r) => r.ms).toFixed(0)} | ${
+            m((r) => r.cpu.client).toFixed(2)
+          } | ${m((r) => r.cpu.worker).toFixed(2)} | ${m((r) => r.cpu.service).toFixed(2)} | ${
+            m((r) => r.cpu.s3).toFixed(2)
+          } | ${m((r) => r.service.StartAttachmentUpload ?? 0).toFixed(0)} | ${
+            m((r) => r.service.CompleteAttachmentUpload ?? 0).toFixed(0)
+          } |`;
+        }),
+      ].join("\n"),
     ],
     data: { rounds },
   };

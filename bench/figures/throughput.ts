@@ -83,7 +83,8 @@ export async function throughputFigure(
           await stack.timings();
           const cpu = countCpu({
             client: [Deno.pid],
-            stack: [stack.pid],
+            service: [stack.servicePid],
+            s3: [stack.s3Pid],
             worker: worker?.workerPids() ?? [],
           });
           const sent = prepared
@@ -119,7 +120,13 @@ export async function throughputFigure(
   }
   const result = summarize(plan, samples, loadBefore, loadAverage());
   if (profileDir) {
-    for (const [dir, title] of [["deno-worker", "the Deno worker"], ["stack", "the local stack"]]) {
+    for (
+      const [dir, title] of [
+        ["deno-worker", "the Deno worker"],
+        ["stack/s3", "the local S3"],
+        ["stack/service", "the local Participant Service"],
+      ]
+    ) {
       const notes = await profileNotes(`${profileDir}/${dir}`, `${title} over the whole figure`);
       if (notes) result.notes.push(notes);
     }
@@ -184,12 +191,11 @@ function summarize(
       if (runs.length === 0) continue;
       const gib = (size * runs.length) / (1024 * MiB);
       const per = (group: string) => runs.reduce((n, s) => n + (s.cpu[group] ?? 0), 0) / gib;
+      const total = ["client", "worker", "service", "s3"].reduce((n, g) => n + per(g), 0);
       cpuNotes.push(
         `| ${mibText(size)} | ${path} | ${per("client").toFixed(2)} | ${
           per("worker").toFixed(2)
-        } | ${per("stack").toFixed(2)} | ${
-          (per("client") + per("worker") + per("stack")).toFixed(2)
-        } |`,
+        } | ${per("service").toFixed(2)} | ${per("s3").toFixed(2)} | ${total.toFixed(2)} |`,
       );
     }
   }
@@ -211,11 +217,13 @@ function summarize(
       "|---|---|---|---|---|---|---|",
       ...callNotes,
     ].join("\n"),
-    "CPU seconds per GiB uploaded, by process (user + system, from /proc): the client " +
-      "(benchmark), the worker process(es), the local stack (S3 and the Participant Service):",
+    "CPU seconds per GiB uploaded, by process (user + system, from /proc, in 10 ms ticks: " +
+      "coarse for the smallest size): the client (the benchmark process, which also hosts " +
+      "Miniflare's Node side), the worker process, the local Participant Service and the " +
+      "local S3:",
     [
-      "| size | path | client | worker | stack (S3) | total |",
-      "|---|---|---|---|---|---|",
+      "| size | path | client | worker | service | S3 | total |",
+      "|---|---|---|---|---|---|---|",
       ...cpuNotes,
     ].join("\n"),
   );
