@@ -66,11 +66,21 @@ export async function rawPut(url: string, init: RawPutInit): Promise<RawResponse
     const answer = readAnswer(conn);
     // A server that answers before reading the whole body may close its side; the answer
     // it sent is what counts, so write errors are not fatal.
+    let written = 0;
     const writing = (async () => {
       await writeAll(conn, encoder.encode(head));
-      for await (const chunk of init.body) await writeAll(conn, chunk);
+      for await (const chunk of init.body) {
+        await writeAll(conn, chunk);
+        written += chunk.length;
+      }
     })().catch(() => {});
-    const raw = await answer;
+    const raw = await Promise.race([answer, writing.then(() => undefined)]) ??
+      (written === init.size ? await answer : undefined);
+    if (raw === undefined) {
+      // The body ended before its declared length: the client gives up, as a client whose
+      // file shrank would, and the connection is cut.
+      throw new Error(`the body ended after ${written} of ${init.size} bytes`);
+    }
     await writing;
     const response = parseResponse(raw);
     return { ...response, elapsedMs: performance.now() - started };
