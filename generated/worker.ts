@@ -282,17 +282,9 @@ export interface operations {
                 /** @description `false` uploads the bytes but leaves CompleteAttachmentUpload to the caller. */
                 complete?: "true" | "false";
             };
-            header: {
+            header?: {
                 /** @description The ConnectionToken (or send it as `Authorization: Bearer <token>`). */
                 "X-Amz-Bearer"?: components["parameters"]["BearerHeader"];
-                /** @description The exact size of the file in bytes. */
-                "Content-Length": number;
-                /**
-                 * @description The file's MIME type. When absent, `application/octet-stream` or
-                 *     `application/x-www-form-urlencoded` (curl's `--data-binary` default), it is
-                 *     inferred from the name's extension.
-                 */
-                "Content-Type"?: string;
                 /**
                  * @description Becomes the ClientToken of StartAttachmentUpload and CompleteAttachmentUpload: a
                  *     retried request with the same key never makes a second attachment.
@@ -309,10 +301,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The file's bytes. */
+        /**
+         * @description The file's bytes, with a `Content-Length` (the exact size; required, and set by
+         *     `curl -T` and by `fetch` with a `File`, `Blob` or bytes body). The `Content-Type` is
+         *     the file's MIME type; when absent, `application/octet-stream` or
+         *     `application/x-www-form-urlencoded` (curl's `--data-binary` default), it is inferred
+         *     from the name's extension.
+         */
         requestBody: {
             content: {
-                "application/octet-stream": string;
+                "*/*": string;
             };
         };
         responses: {

@@ -24,6 +24,8 @@ export interface WranglerDevOptions {
   vars?: Record<string, string>;
   /** The wrangler configuration file. @default {WRANGLER_CONFIG} */
   config?: string;
+  /** A bundle to run instead of the configuration's `main`. */
+  script?: string;
   /** Told every line wrangler and the worker print (colours stripped). */
   onLine?: (line: string) => void;
   /** How long to wait for wrangler to say it is ready. @default {90000} */
@@ -66,6 +68,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     "-A",
     WRANGLER,
     "dev",
+    ...(options.script ? [options.script] : []),
     "--config",
     options.config ?? WRANGLER_CONFIG,
     "--local",

@@ -36,6 +36,13 @@ export interface ProcessMemory {
  *
  * @param pid The process id.
  * @returns Current and peak resident set size.
+ *
+ * @example
+ * ```ts ignore
+ * const before = processMemory(worker.pid);
+ * await upload();
+ * const grewBy = processMemory(worker.pid).peak - before.rss;
+ * ```
  */
 export function processMemory(pid: number): ProcessMemory {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -53,6 +60,11 @@ export function processMemory(pid: number): ProcessMemory {
  *
  * @param pid The ancestor.
  * @returns The descendants' ids and names.
+ *
+ * @example
+ * ```ts ignore
+ * const workerd = descendantProcesses(child.pid).filter((p) => p.name === "workerd");
+ * ```
  */
 export function descendantProcesses(pid: number): { pid: number; name: string }[] {
   const parents = new Map<number, number[]>();
@@ -82,7 +94,17 @@ export function descendantProcesses(pid: number): { pid: number; name: string }[
   return found;
 }
 
-/** Whether a process still runs (and is not a zombie). */
+/**
+ * Tells whether a process still runs (and is not a zombie).
+ *
+ * @param pid The process id.
+ * @returns `true` while it runs.
+ *
+ * @example
+ * ```ts ignore
+ * assert.equal(processAlive(pid), false);
+ * ```
+ */
 export function processAlive(pid: number): boolean {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -124,6 +146,16 @@ export interface RawHttpResponse {
  *
  * @param request What to send.
  * @returns The answer, or `undefined` when `hangUpAfterBytes` cut the request.
+ *
+ * @example A client that declares 1 MB and hangs up after half of it
+ * ```ts ignore
+ * await rawHttp({
+ *   url: `${worker.url}/attachments/a.pdf`,
+ *   headers: { "X-Amz-Bearer": token, "Content-Length": "1048576" },
+ *   body: randomBytes(1048576),
+ *   hangUpAfterBytes: 524288,
+ * });
+ * ```
  */
 export async function rawHttp(request: RawHttpRequest): Promise<RawHttpResponse | undefined> {
   const url = new URL(request.url);

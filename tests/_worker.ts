@@ -8,6 +8,7 @@
 
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { buildWorkerBundle } from "../local/bundle.ts";
 import { freePort } from "../local/ports.ts";
 import { textLines } from "../local/lines.ts";
 import { startWranglerDev, WRANGLER_CONFIG } from "../local/wrangler.ts";
@@ -110,8 +111,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
   }
   if (options.launcher === "wrangler") {
-    await buildBundle(new URL("../dist/worker.js", import.meta.url).pathname);
-    const dev = await startWranglerDev({ port: 0, vars, onLine: record });
+    const script = await workerBundle();
+    const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
       .map((p) => ({ ...p, cmdline: readCmdline(p.pid) }));
@@ -126,6 +127,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
  *
  * @param options The configuration.
  * @returns `PARTICIPANT_ENDPOINT`, `UPLOAD_HOSTS` and the rest.
+ *
+ * @example
+ * ```ts ignore
+ * const vars = workerVars({ participantUrl: stack.participantUrl, uploadHosts: ["127.0.0.1:4568"] });
+ * ```
  */
 export function workerVars(options: Omit<StartWorkerOptions, "runtime">): Record<string, string> {
   return {
@@ -244,7 +250,16 @@ function readCmdline(pid: number): string {
   }
 }
 
-/** The compatibility date of `worker/wrangler.jsonc`, so Miniflare runs what deploys. */
+/**
+ * The compatibility date of `worker/wrangler.jsonc`, so that Miniflare runs what deploys.
+ *
+ * @returns The date, such as `2026-04-01`.
+ *
+ * @example
+ * ```ts ignore
+ * new Miniflare({ compatibilityDate: compatibilityDate(), ... });
+ * ```
+ */
 export function compatibilityDate(): string {
   const config = Deno.readTextFileSync(WRANGLER_CONFIG);
   const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
@@ -257,48 +272,33 @@ const SOURCES = ["worker", "src", "generated"];
 
 /**
  * The production bundle (as `deno task build` makes it) of the current sources, built once:
- * it is kept under `dist/bundles/` by a hash of the sources, so that every test file (and
- * every run) with the same sources shares one build.
+ * it is kept as `dist/bundles/<hash of the sources>/worker.js`, so that every test file (and
+ * every run) with the same sources shares one build. Each bundle sits alone in its folder and
+ * never changes, so a `wrangler dev` watching it never reloads.
  *
  * @returns The bundle's path.
+ *
+ * @example
+ * ```ts ignore
+ * const scriptPath = await workerBundle();
+ * ```
  */
 export async function workerBundle(): Promise<string> {
-  const hash = await sourceHash();
-  const path = `${ROOT}dist/bundles/worker-${hash}.js`;
+  const folder = `${ROOT}dist/bundles/${await sourceHash()}`;
+  const path = `${folder}/worker.js`;
   try {
     await Deno.stat(path);
     return path;
   } catch { /* not built yet */ }
-  await buildBundle(path);
+  const building = `${ROOT}dist/bundles/building-${crypto.randomUUID()}`;
+  await buildWorkerBundle(`${building}/worker.js`);
+  try {
+    await Deno.rename(building, folder);
+  } catch {
+    // Another test file built the same sources first: use theirs.
+    await Deno.remove(building, { recursive: true });
+  }
   return path;
-}
-
-/**
- * Bundles `worker/workers.ts` for workerd with `deno bundle`, as `deno task build` does, into
- * `out` (written to a temporary name, then renamed, so readers never see half a file).
- *
- * @param out Where the bundle goes.
- */
-export async function buildBundle(out: string): Promise<void> {
-  await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-  const temporary = `${out}.${crypto.randomUUID()}.tmp.js`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform=browser",
-      "--format=esm",
-      "--minify",
-      `${ROOT}worker/workers.ts`,
-      "-o",
-      temporary,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-  await Deno.rename(temporary, out);
 }
 
 async function sourceHash(): Promise<string> {

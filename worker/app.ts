@@ -12,7 +12,7 @@ import type { components } from "../generated/worker.ts";
 import openapi from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
 import type { RetryOptions } from "../src/retry.ts";
-import { contentTypeForName, mimeEssence, nameProblem } from "../src/limits.ts";
+import { ATTACHMENT_TYPES, contentTypeForName, mimeEssence, nameProblem } from "../src/limits.ts";
 import { AttachmentError, sendAttachment } from "../src/send.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isAllowedHost } from "./hosts.ts";
@@ -196,21 +196,25 @@ async function upload(
     );
   }
 
-  const given = mimeEssence(c.req.header("content-type") ?? "");
-  const contentType = UNTYPED.has(given) ? contentTypeForName(name) : given;
-  if (contentType === undefined) {
+  // Amazon Connect accepts files by extension and by type: the name must end in an accepted
+  // extension, and the type (given, or else the extension's) must be accepted too.
+  const byName = contentTypeForName(name);
+  if (byName === undefined || !config.allowedTypes.has(byName)) {
     return fail(
       c,
       "unsupported_type",
-      `cannot tell the type of ${JSON.stringify(name)} from its extension; send a ` +
-        `Content-Type or use an accepted extension`,
+      `${JSON.stringify(name)} does not end in an accepted extension; accepted: ${
+        acceptedExtensions(config.allowedTypes)
+      }`,
     );
   }
+  const given = mimeEssence(c.req.header("content-type") ?? "");
+  const contentType = UNTYPED.has(given) ? byName : given;
   if (!config.allowedTypes.has(contentType)) {
     return fail(
       c,
       "unsupported_type",
-      `${contentType} is not accepted; accepted types: ${[...config.allowedTypes].join(", ")}`,
+      `${contentType} is not an accepted type; accepted: ${[...config.allowedTypes].join(", ")}`,
     );
   }
 
@@ -335,6 +339,11 @@ async function download(
   if (!headers.has("content-disposition")) headers.set("content-disposition", "attachment");
   headers.set("x-content-type-options", "nosniff");
   return new Response(stored.body, { status: stored.status, headers });
+}
+
+function acceptedExtensions(allowed: ReadonlySet<string>): string {
+  return Object.entries(ATTACHMENT_TYPES).filter(([, type]) => allowed.has(type))
+    .map(([extension]) => "." + extension).join(" ");
 }
 
 const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bearer header " +

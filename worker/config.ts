@@ -52,7 +52,19 @@ export interface WorkerEnv {
   [other: string]: unknown;
 }
 
-/** A configuration that cannot work; `problems` lists every reason at once. */
+/**
+ * A configuration that cannot work; `problems` lists every reason at once.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, parseConfig } from "./config.ts";
+ * try {
+ *   parseConfig({});
+ * } catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.problems.join("\n"));
+ * }
+ * ```
+ */
 export class ConfigError extends Error {
   /** One line per problem. */
   readonly problems: readonly string[];

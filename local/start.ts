@@ -1,0 +1,232 @@
+/**
+ * `deno task start`: the whole local stack in one command. A verifying S3, the local
+ * Participant Service and the upload worker (in workerd through `wrangler dev`, or under Deno
+ * with `--runtime deno`), then a chat to send files into, with a ready ConnectionToken and the
+ * `curl` line that does it.
+ *
+ * ```sh
+ * deno task start                          # S3 on 4568, service on 8788, worker on 8787
+ * deno task start --worker-port 9000       # or WORKER_PORT=9000; 0 picks a free port
+ * MAX_ATTACHMENT_BYTES=209715200 deno task start   # raise the limit for worker and service
+ * deno task start --runtime deno           # the worker under Deno instead of workerd
+ * ```
+ *
+ * A port in use is an error. Ctrl-C (or SIGTERM) stops everything.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { createParticipantClient } from "../src/client.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
+import { createApp } from "../worker/app.ts";
+import { parseConfig } from "../worker/config.ts";
+import { buildWorkerBundle } from "./bundle.ts";
+import { openChat } from "./chat.ts";
+import { assertPortFree, freePort } from "./ports.ts";
+import { type LocalStack, startLocalStack } from "./stack.ts";
+import { startWranglerDev } from "./wrangler.ts";
+
+const HOST = "127.0.0.1";
+
+const USAGE = `Usage: deno task start [options]
+
+Starts a verifying local S3, the local Participant Service and the upload worker, opens a
+chat and prints its ConnectionToken and a curl line that uploads a file into it.
+
+Options (each also an environment variable; 0 picks a free port):
+  --s3-port N           S3_PORT            local S3 port (default 4568)
+  --participant-port N  PARTICIPANT_PORT   local Participant Service port (default 8788)
+  --worker-port N       WORKER_PORT        upload worker port (default 8787)
+  --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default 20 MB)
+  --runtime R           WORKER_RUNTIME     workerd (default, through wrangler dev) or deno
+  --verbose                                also print wrangler's and the service's output
+  --help                                   this text`;
+
+/** A running worker, whichever runtime it is in. */
+interface RunningWorker {
+  url: string;
+  exited: Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "s3-port": { type: "string" },
+      "participant-port": { type: "string" },
+      "worker-port": { type: "string" },
+      "max-bytes": { type: "string" },
+      runtime: { type: "string" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = (flag: string | undefined, variable: string, fallback: number) => {
+    const raw = flag ?? Deno.env.get(variable) ?? String(fallback);
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n > 65535) throw new UsageError(`${variable}: not a port: ${raw}`);
+    return n;
+  };
+  const s3Port = port(values["s3-port"], "S3_PORT", 4568);
+  const participantPort = port(values["participant-port"], "PARTICIPANT_PORT", 8788);
+  let workerPort = port(values["worker-port"], "WORKER_PORT", 8787);
+  const maxRaw = values["max-bytes"] ?? Deno.env.get("MAX_ATTACHMENT_BYTES") ??
+    String(DEFAULT_MAX_ATTACHMENT_BYTES);
+  if (!/^\d+$/.test(maxRaw) || Number(maxRaw) < 1) {
+    throw new UsageError(`MAX_ATTACHMENT_BYTES: not a size in bytes: ${maxRaw}`);
+  }
+  const maxAttachmentBytes = Number(maxRaw);
+  const runtime = values.runtime ?? Deno.env.get("WORKER_RUNTIME") ?? "workerd";
+  if (runtime !== "workerd" && runtime !== "deno") {
+    throw new UsageError(`--runtime must be workerd or deno, not ${runtime}`);
+  }
+  const verbose = values.verbose;
+
+  // Every port is checked before anything starts.
+  assertPortFree(HOST, s3Port, "local S3", "S3_PORT");
+  assertPortFree(HOST, participantPort, "Participant Service", "PARTICIPANT_PORT");
+  assertPortFree(HOST, workerPort, "upload worker", "WORKER_PORT");
+  if (workerPort === 0) workerPort = freePort(HOST);
+
+  const stack = await startLocalStack({
+    hostname: HOST,
+    s3Port,
+    participantPort,
+    maxAttachmentBytes,
+    log: verbose ? (line) => console.log(`service | ${line}`) : undefined,
+  });
+  let worker: RunningWorker | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await worker?.close().catch(() => {});
+    await stack.close().catch(() => {});
+    Deno.exit(code);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      console.log("\nstopping ...");
+      stop(0);
+    });
+  }
+
+  try {
+    const vars = {
+      PARTICIPANT_ENDPOINT: stack.participantUrl,
+      UPLOAD_HOSTS: new URL(stack.s3.url).host,
+      MAX_ATTACHMENT_BYTES: String(maxAttachmentBytes),
+      CORS_ORIGINS: "*",
+    };
+    worker = runtime === "deno"
+      ? serveUnderDeno(workerPort, vars)
+      : await serveInWorkerd(workerPort, vars, verbose);
+    worker.exited.then(() => {
+      if (!stopping) {
+        console.error("the upload worker stopped");
+        stop(1);
+      }
+    });
+    const client = createParticipantClient({ endpoint: stack.participantUrl });
+    const chat = await openChat(client, "Local customer");
+    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat.connectionToken);
+  } catch (error) {
+    console.error(`could not start: ${error instanceof Error ? error.message : error}`);
+    await stop(1);
+  }
+  return await new Promise<number>(() => {});
+}
+
+async function serveInWorkerd(
+  port: number,
+  vars: Record<string, string>,
+  verbose: boolean,
+): Promise<RunningWorker> {
+  console.log("bundling the worker (deno task build) ...");
+  await buildWorkerBundle();
+  console.log("starting workerd (wrangler dev --local) ...");
+  const dev = await startWranglerDev({
+    hostname: HOST,
+    port,
+    vars,
+    onLine: (line) => {
+      const request = requestLine(line);
+      if (request) console.log(request);
+      else if (verbose || /✘|\[ERROR\]|Uncaught/.test(line)) console.log(`wrangler | ${line}`);
+    },
+  });
+  return { url: dev.url, exited: dev.exited, close: dev.close };
+}
+
+function serveUnderDeno(port: number, vars: Record<string, string>): RunningWorker {
+  const app = createApp(parseConfig(vars), {
+    log: (entry) => console.log(requestLine(JSON.stringify(entry))),
+  });
+  const server = Deno.serve({ hostname: HOST, port, onListen: () => {} }, app.fetch);
+  return {
+    url: `http://${HOST}:${server.addr.port}`,
+    exited: server.finished,
+    close: () => server.shutdown(),
+  };
+}
+
+/** Turns one of the worker's JSON request logs into a short line; other lines give `undefined`. */
+function requestLine(line: string): string | undefined {
+  const start = line.indexOf('{"method"');
+  if (start < 0) return undefined;
+  try {
+    const entry = JSON.parse(line.slice(start));
+    return `worker  | ${entry.method} ${entry.path} ${entry.status}${
+      entry.code ? ` ${entry.code}` : ""
+    } (${entry.ms} ms)`;
+  } catch {
+    return undefined;
+  }
+}
+
+function printBanner(
+  stack: LocalStack,
+  workerUrl: string,
+  runtime: string,
+  maxBytes: number,
+  token: string,
+): void {
+  console.log(`
+connect-attachments: local stack ready
+
+  S3 (verifies SigV4)   ${stack.s3.url}  (bucket ${stack.s3.bucket})
+  Participant Service   ${stack.participantUrl}
+  Upload worker         ${workerUrl}  (${runtime}; limit ${maxBytes} bytes; API: ${workerUrl}/openapi.json)
+
+A chat is open. Its ConnectionToken:
+
+  ${token}
+
+Send a file into the chat in one request:
+
+  curl -T file.pdf -H "X-Amz-Bearer: ${token}" ${workerUrl}/attachments/
+
+Press Ctrl-C to stop.
+`);
+}
+
+class UsageError extends Error {}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      Deno.exit(2);
+    }
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,3 @@
+import { appCases } from "./_app_cases.ts";
+
+appCases("deno");
