@@ -10,7 +10,7 @@ import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
 import { countCpu, loadAverage, sampleRss } from "../procs.ts";
 import { launchStack } from "../stack.ts";
-import { median, spread } from "../stats.ts";
+import { median, MiB, spread } from "../stats.ts";
 import {
   prepareDirect,
   putDirect,
@@ -144,6 +144,8 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
   const growth = Math.max(...of("workerd").map((r) => r.peakRss! - r.idleRss!));
   const idleFirst = of("workerd")[0]?.idleRss ?? 0;
   const idleLast = of("workerd").at(-1)?.idleRss ?? 0;
+  // Bounded means: never far above where the process stood before the load began.
+  const overall = Math.max(...of("workerd").map((r) => r.peakRss!)) - idleFirst;
   const label = `${n} × ${mibText(size)}, ${plan.concurrencyRounds} rounds`;
   const rows: Row[] = [
     {
@@ -170,17 +172,21 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
     },
     {
       figure: "concurrency",
-      measure: `${label}: workerd peak RSS − idle`,
-      result: `${mibText(growth)} worst round (median ${
+      measure: `${label}: workerd peak RSS − idle before the first round`,
+      result: `${mibText(overall)} (per round: worst ${mibText(growth)}, median ${
         mibText(median(of("workerd").map((r) => r.peakRss! - r.idleRss!)))
-      }); idle ${mibText(idleFirst)} → ${mibText(idleLast)} from first to last round`,
+      }; idle ${mibText(idleFirst)} → ${mibText(idleLast)} from first to last round)`,
       target: "≤ 16 MiB",
-      verdict: growth <= MEMORY_TARGET_BYTES ? "met" : "missed",
-      miss: growth <= MEMORY_TARGET_BYTES
+      verdict: overall <= MEMORY_TARGET_BYTES ? "met" : "missed",
+      miss: overall <= MEMORY_TARGET_BYTES
         ? undefined
-        : `by ${mibText(growth - MEMORY_TARGET_BYTES)} (${
-          mibText(growth / n)
-        } per simultaneous upload)`,
+        : `by ${mibText(overall - MEMORY_TARGET_BYTES)}${
+          idleLast - idleFirst > 4 * MiB
+            ? `: the idle RSS climbs ${
+              mibText((idleLast - idleFirst) / Math.max(1, of("workerd").length - 1))
+            } per round`
+            : ""
+        }`,
     },
   ];
   return {
@@ -192,6 +198,11 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
       "each through the worker in workerd; rounds alternate which path goes first. " +
       "Aggregate throughput = bytes of the round / wall time of the round. Every upload is " +
       "checked in S3 afterwards.",
+      `workerd's resident memory before each round (MiB): ${
+        of("workerd").map((r) => (r.idleRss! / MiB).toFixed(1)).join(" → ")
+      }; its peak during each round (MiB): ${
+        of("workerd").map((r) => (r.peakRss! / MiB).toFixed(1)).join(", ")
+      }.`,
       `Load average (1 min) at the end: ${loadAverage().toFixed(2)}. Where the time goes, ` +
       "per round (medians): wall time, CPU seconds by process, and the Participant " +
       "Service's summed handling time of the calls made during the round (the direct " +
