@@ -102,7 +102,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | { usage: string; 
   }
   return {
     plan,
-    outDir: values.out ?? new URL(".", import.meta.url).pathname,
+    outDir: (values.out ?? new URL(".", import.meta.url).pathname).replace(/(.)\/+$/, "$1"),
     verbose: !values.quiet,
   };
 }

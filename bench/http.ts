@@ -8,6 +8,8 @@
 
 /** What {@link rawPut} sends. */
 export interface RawPutInit {
+  /** The method. @default {"PUT"} */
+  method?: string;
   /** Request headers; `Host`, `Content-Length` and `Connection` are added. */
   headers: Record<string, string>;
   /** The exact number of bytes `body` yields. */
@@ -56,7 +58,8 @@ export async function rawPut(url: string, init: RawPutInit): Promise<RawResponse
   });
   conn.setNoDelay(true);
   try {
-    let head = `PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n`;
+    let head = `${init.method ?? "PUT"} ${target.pathname}${target.search} HTTP/1.1\r\n` +
+      `Host: ${target.host}\r\n`;
     for (const [name, value] of Object.entries(init.headers)) {
       const lower = name.toLowerCase();
       if (lower === "host" || lower === "content-length" || lower === "connection") continue;

@@ -5,6 +5,8 @@
  * @module
  */
 
+const ROOT = new URL("..", import.meta.url).pathname;
+
 /** One line of a profile summary. */
 export interface ProfileLine {
   /** `function (file:line)`. */
@@ -94,8 +96,9 @@ export async function profileNotes(
         JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`)),
         top,
       );
+      const shown = `${dir}/${entry.name}`.replace(ROOT, "");
       notes.push(
-        `CPU profile of ${title} (\`${dir}/${entry.name}\`, ${
+        `CPU profile of ${title} (\`${shown}\`, ${
           (summary.totalMs / 1000).toFixed(1)
         } s sampled), heaviest functions by self time:\n\n` +
           summary.lines.map((l) =>
