@@ -78,7 +78,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Get a short-lived pre-signed URL that downloads an attachment. */
+        /**
+         * Get a short-lived pre-signed URL that downloads an attachment.
+         * @description Works for attachments that were completed in this chat. The URL stays valid for
+         *     `UrlExpiryInSeconds` (5 to 300 seconds); `UrlExpiry` says until when.
+         */
         post: operations["GetAttachment"];
         delete?: never;
         options?: never;
@@ -95,7 +99,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Read a page of the chat's transcript. */
+        /**
+         * Read a page of the chat's transcript.
+         * @description Pages through the chat's messages and events, attachments included. Without
+         *     `StartPosition` the scan runs backward from the newest item; with one it runs forward
+         *     from there, unless `ScanDirection` says otherwise. A page holds `MaxResults` items (10
+         *     when absent or 0); `NextToken` is present while more items lie in the scan direction.
+         */
         post: operations["GetTranscript"];
         delete?: never;
         options?: never;
@@ -112,7 +122,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a text message to the chat. */
+        /**
+         * Send a text message to the chat.
+         * @description Adds a message to the transcript. The same `ClientToken` sent again answers with the
+         *     message already sent instead of sending it twice.
+         */
         post: operations["SendMessage"];
         delete?: never;
         options?: never;
@@ -129,7 +143,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Leave the chat; the ConnectionToken stops working. */
+        /**
+         * Leave the chat; the ConnectionToken stops working.
+         * @description Ends the participant's part in the chat. Every later call with its ConnectionToken (or
+         *     its ParticipantToken) is refused with `AccessDeniedException`.
+         */
         post: operations["DisconnectParticipant"];
         delete?: never;
         options?: never;
@@ -184,6 +202,8 @@ export interface components {
         AttachmentSizeInBytes: number;
         /** @description A pre-signed URL on the attachment store. A capability; never log it. */
         PreSignedAttachmentUrl: string;
+        /** @description The pre-signed `PUT` URL of an upload. A capability; never log it. */
+        UploadMetadataUrl: string;
         /** @description An ISO-8601 date and time, such as `2019-11-08T02:41:28.172Z`. */
         ISO8601Datetime: string;
         /** @description A transcript item's id. */
@@ -255,12 +275,46 @@ export interface components {
         };
         /** @description The meeting a participant joins for audio or video (not used by chat attachments). */
         WebRTCConnection: {
-            Attendee?: {
-                AttendeeId?: string;
-                JoinToken?: string;
-            };
-            Meeting?: Record<string, never>;
+            Attendee?: components["schemas"]["Attendee"];
+            Meeting?: components["schemas"]["WebRTCMeeting"];
         };
+        /** @description The participant's seat in the meeting. */
+        Attendee: {
+            /** @description The attendee's id in the meeting. */
+            AttendeeId?: string;
+            /** @description The token that joins the meeting. A secret; never log it. */
+            JoinToken?: string;
+        };
+        /** @description The meeting's media endpoints and features. */
+        WebRTCMeeting: {
+            MediaPlacement?: components["schemas"]["WebRTCMediaPlacement"];
+            MeetingFeatures?: components["schemas"]["MeetingFeaturesConfiguration"];
+            /** @description The meeting's id. */
+            MeetingId?: string;
+        };
+        /** @description Where the meeting's media and signalling go. */
+        WebRTCMediaPlacement: {
+            /** @description The audio host URL. */
+            AudioHostUrl?: string;
+            /** @description The audio fallback URL. */
+            AudioFallbackUrl?: string;
+            /** @description The signalling URL. */
+            SignalingUrl?: string;
+            /** @description The event ingestion URL. */
+            EventIngestionUrl?: string;
+        };
+        /** @description The meeting's optional features. */
+        MeetingFeaturesConfiguration: {
+            /** @description Audio features. */
+            Audio?: {
+                EchoReduction?: components["schemas"]["MeetingFeatureStatus"];
+            };
+        };
+        /**
+         * @description Whether a meeting feature is on.
+         * @enum {string}
+         */
+        MeetingFeatureStatus: "AVAILABLE" | "UNAVAILABLE";
         StartAttachmentUploadRequest: {
             ContentType: components["schemas"]["ContentType"];
             AttachmentSizeInBytes: components["schemas"]["AttachmentSizeInBytes"];
@@ -273,7 +327,7 @@ export interface components {
         };
         /** @description Where and how to upload the attachment's bytes. */
         UploadMetadata: {
-            Url?: components["schemas"]["PreSignedAttachmentUrl"];
+            Url?: components["schemas"]["UploadMetadataUrl"];
             UrlExpiry?: components["schemas"]["ISO8601Datetime"];
             /** @description Headers to send, exactly, with the `PUT` to `Url`. */
             HeadersToInclude?: {
@@ -297,10 +351,15 @@ export interface components {
         };
         GetTranscriptRequest: {
             ContactId?: components["schemas"]["ContactId"];
-            /** @description The most items a page holds. */
+            /** @description The most items a page holds; 10 when absent or 0. */
             MaxResults?: number;
             NextToken?: components["schemas"]["NextToken"];
+            /**
+             * @description Which way to read from the start: `BACKWARD` when there is no `StartPosition`,
+             *     `FORWARD` when there is one, unless given.
+             */
             ScanDirection?: components["schemas"]["ScanDirection"];
+            /** @description The order of the items within the page; `DESCENDING` unless given. */
             SortOrder?: components["schemas"]["SortKey"];
             StartPosition?: components["schemas"]["StartPosition"];
         };
@@ -366,9 +425,11 @@ export interface components {
             Id?: components["schemas"]["ChatItemId"];
             /** @description When the message was recorded (ISO-8601). */
             AbsoluteTime?: string;
-            MessageMetadata?: {
-                MessageProcessingStatus?: components["schemas"]["MessageProcessingStatus"];
-            };
+            MessageMetadata?: components["schemas"]["MessageProcessingMetadata"];
+        };
+        /** @description Where a sent message stands in the service's processing. */
+        MessageProcessingMetadata: {
+            MessageProcessingStatus?: components["schemas"]["MessageProcessingStatus"];
         };
         DisconnectParticipantRequest: {
             ClientToken?: components["schemas"]["OptionalClientToken"];
@@ -397,19 +458,24 @@ export interface components {
             ParticipantToken?: components["schemas"]["ParticipantToken"];
             ContinuedFromContactId?: components["schemas"]["ContactId"];
         };
-        /** @description The body of every error answer. */
+        /** @description The body of an error answer. */
         ErrorBody: {
             /** @description What went wrong, for people. */
             Message: string;
         };
+        /** @description The body of an error answer whose message is a bounded reason. */
+        ReasonErrorBody: {
+            /** @description What went wrong, for people. */
+            Message: string;
+        };
         /** @description Sent with status 400. */
-        ValidationException: components["schemas"]["ErrorBody"];
+        ValidationException: components["schemas"]["ReasonErrorBody"];
         /** @description Sent with status 403. */
         AccessDeniedException: components["schemas"]["ErrorBody"];
         /** @description Sent with status 402. */
         ServiceQuotaExceededException: components["schemas"]["ErrorBody"];
         /** @description Sent with status 409. */
-        ConflictException: components["schemas"]["ErrorBody"];
+        ConflictException: components["schemas"]["ReasonErrorBody"];
         /** @description Sent with status 429. */
         ThrottlingException: components["schemas"]["ErrorBody"];
         /** @description Sent with status 500. */

@@ -49,7 +49,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness. */
+        /**
+         * Liveness.
+         * @description Answers as soon as the worker runs; it calls nothing upstream.
+         */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -66,7 +69,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document, as JSON. */
+        /**
+         * This document, as JSON.
+         * @description The worker's own API description, for generating clients.
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
@@ -114,7 +120,7 @@ export interface components {
          * @description The stable machine-readable reason.
          * @enum {string}
          */
-        ProblemCode: "invalid_name" | "empty" | "invalid_idempotency_key" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed";
+        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed";
         /** @description The upstream answer behind a problem. Never holds a token or a URL. */
         UpstreamFailure: {
             /** @enum {string} */
@@ -128,6 +134,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description A request the worker cannot serve, such as another method (`not_found`). */
+        ClientError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /**
          * @description Bad input: a name that is empty, too long or holds `/`, `\` or control characters
          *     (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
@@ -390,6 +405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            "4XX": components["responses"]["ClientError"];
         };
     };
     openapi: {
@@ -410,6 +426,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            "4XX": components["responses"]["ClientError"];
         };
     };
 }

@@ -16,8 +16,15 @@ export interface FaultRule {
   kind: FaultKind;
   /** How many of the next matching calls it hits. @default {1} */
   count?: number;
-  /** For `delay`: how long the call stalls before it is served. @default {1000} */
+  /** For `delay`: how long the call stalls. @default {1000} */
   delayMs?: number;
+  /**
+   * `before`: the fault replaces the call, which never reaches the service. `after`: the call
+   * is served (its work is done) and then its answer is replaced, lost or delayed, as when an
+   * answer goes missing on its way back.
+   * @default {"before"}
+   */
+  when?: "before" | "after";
   /**
    * Instead of the next `count` calls, hit each matching call with this probability (0–1),
    * drawn from a generator seeded with `seed`, so that a run repeats exactly.
@@ -30,8 +37,10 @@ export interface FaultRule {
 /** The faults that are armed, and what each has done so far. */
 export class FaultInjector {
   #rules: { rule: FaultRule; left: number; next: () => number }[] = [];
-  /** How many calls each kind of fault has hit, by operation. */
+  /** How many calls each kind of fault has hit, by `operation:kind`. */
   readonly hits: Map<string, number> = new Map();
+  /** How many calls each operation has received, faulted or not. */
+  readonly calls: Map<string, number> = new Map();
 
   /**
    * Arms a rule.
@@ -48,10 +57,11 @@ export class FaultInjector {
     this.#rules.push({ rule, left: rule.count ?? 1, next });
   }
 
-  /** Disarms every rule. */
+  /** Disarms every rule and resets the counts. */
   clear(): void {
     this.#rules = [];
     this.hits.clear();
+    this.calls.clear();
   }
 
   /** The armed rules with the calls each has left. */
@@ -60,10 +70,11 @@ export class FaultInjector {
   }
 
   /**
-   * Returns the fault for this call, if one is armed, and counts it.
+   * Counts a call and returns the fault for it, if one is armed.
    * @param operation The operation being called.
    */
   take(operation: string): FaultRule | undefined {
+    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
     for (const entry of this.#rules) {
       const { rule } = entry;
       if (rule.operation !== "*" && rule.operation !== operation) continue;
@@ -101,6 +112,9 @@ export function parseFaultRule(value: unknown): FaultRule | string {
     if (n !== undefined && !(Number.isInteger(n) && (n as number) >= 0)) {
       return `${key} must be a whole number ≥ 0`;
     }
+  }
+  if (rule.when !== undefined && rule.when !== "before" && rule.when !== "after") {
+    return "when must be before or after";
   }
   if (
     rule.rate !== undefined && !(typeof rule.rate === "number" && rule.rate >= 0 && rule.rate <= 1)

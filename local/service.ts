@@ -13,9 +13,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { checkAttachment, DEFAULT_MAX_ATTACHMENT_BYTES, mimeEssence } from "../src/limits.ts";
-import { FaultInjector, parseFaultRule } from "./faults.ts";
+import { FaultInjector, type FaultRule, parseFaultRule } from "./faults.ts";
 import { attachmentDisposition, headObject, presignObject, type S3Target } from "./presign.ts";
-import { type Attachment, type Item, type Participant, Store } from "./store.ts";
+import { type Attachment, type Chat, type Item, type Participant, Store } from "./store.ts";
 
 /** Options of {@link createLocalService}. */
 export interface LocalServiceOptions {
@@ -27,7 +27,11 @@ export interface LocalServiceOptions {
   uploadUrlTtlSeconds?: number;
   /** How long a ConnectionToken is valid. @default {86400} */
   connectionTtlSeconds?: number;
-  /** How many attachments one chat may hold. @default {100} */
+  /**
+   * How many completed attachments one chat may hold: StartAttachmentUpload refuses a new
+   * attachment, and CompleteAttachmentUpload one more completion, with
+   * ServiceQuotaExceededException once the chat holds this many. @default {100}
+   */
   maxAttachmentsPerChat?: number;
   /** Told one line per request (method, path, operation, status, time); never tokens. */
   log?: (line: string) => void;
@@ -88,6 +92,9 @@ const OPERATIONS: Record<string, string> = {
   "POST /participant/disconnect": "DisconnectParticipant",
 };
 
+/** GetTranscript's page size when MaxResults is absent or 0. */
+const DEFAULT_TRANSCRIPT_PAGE = 10;
+
 const MESSAGE_TYPES = new Set([
   "text/plain",
   "text/markdown",
@@ -139,21 +146,31 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     const operation = OPERATIONS[`${c.req.method} ${c.req.path}`];
     c.header("X-Amzn-RequestId", crypto.randomUUID());
     const fault = operation ? faults.take(operation) : undefined;
-    if (fault?.kind === "delay") await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
-    if (fault?.kind === "throttle") {
-      c.res = fail(
-        c,
-        operation === "StartChatContact" ? "LimitExceededException" : "ThrottlingException",
-        "Rate exceeded (injected fault)",
-      );
-    } else if (fault?.kind === "error") {
-      c.res = fail(
-        c,
-        operation === "StartChatContact" ? "InternalServiceException" : "InternalServerException",
-        "Internal failure (injected fault)",
-      );
-    } else if (fault?.kind === "drop") {
-      c.res = droppedConnection();
+    const injure = async (rule: FaultRule) => {
+      if (rule.kind === "delay") {
+        await new Promise((r) => setTimeout(r, rule.delayMs ?? 1000));
+        return;
+      }
+      // After the handler ran, its answer is replaced (the work it did stays done).
+      c.res.headers.delete("X-Amzn-ErrorType");
+      if (rule.kind === "throttle") {
+        c.res = fail(
+          c,
+          operation === "StartChatContact" ? "LimitExceededException" : "ThrottlingException",
+          "Rate exceeded (injected fault)",
+        );
+      } else if (rule.kind === "error") {
+        c.res = fail(c, internalShape(operation), "Internal failure (injected fault)");
+      } else {
+        c.res = droppedConnection();
+      }
+    };
+    if (fault?.when === "after") {
+      await next();
+      await injure(fault);
+    } else if (fault) {
+      await injure(fault);
+      if (fault.kind === "delay") await next();
     } else {
       await next();
     }
@@ -167,7 +184,11 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   app.onError((error, c) => {
     if (error instanceof ServiceFault) return fail(c, error.shape, error.message);
     log?.(`internal error: ${error instanceof Error ? error.message : String(error)}`);
-    return fail(c, "InternalServerException", "The service failed to handle the request");
+    return fail(
+      c,
+      internalShape(OPERATIONS[`${c.req.method} ${c.req.path}`]),
+      "The service failed to handle the request",
+    );
   });
 
   app.notFound((c) =>
@@ -217,6 +238,9 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     if (types.includes("WEBRTC_CONNECTION")) {
       throw new ServiceFault("ValidationException", "This chat has no WebRTC capability");
     }
+    if (body.ConnectParticipant !== undefined && typeof body.ConnectParticipant !== "boolean") {
+      throw new ServiceFault("ValidationException", "ConnectParticipant must be true or false");
+    }
     store.connect(participant, connectionTtlSeconds * 1000);
     const expiry = new Date(participant.connectionExpiresAt!).toISOString();
     const answer: Record<string, unknown> = {};
@@ -258,12 +282,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
         );
       }
     } else {
-      if (participant.chat.attachments.size >= maxAttachmentsPerChat) {
-        throw new ServiceFault(
-          "ServiceQuotaExceededException",
-          `A chat holds at most ${maxAttachmentsPerChat} attachments`,
-        );
-      }
+      if (completedCount(participant.chat) >= maxAttachmentsPerChat) throw quotaExceeded();
       const id = crypto.randomUUID();
       attachment = {
         id,
@@ -333,6 +352,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
         `The uploaded file has ${stored.size} bytes; ${attachment.size} were declared`,
       );
     }
+    if (completedCount(participant.chat) >= maxAttachmentsPerChat) throw quotaExceeded();
     attachment.completed = true;
     store.addItem(participant, {
       Type: "ATTACHMENT",
@@ -371,37 +391,42 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     const participant = connected(c);
     const body = await readJson(c);
     const check = validator(body);
-    const contactId = check.string("ContactId", 1, 256, false);
-    if (contactId !== undefined && contactId !== participant.chat.contactId) {
+    const { contactId } = participant.chat;
+    const askedContact = check.string("ContactId", 1, 256, false);
+    if (askedContact !== undefined && askedContact !== contactId) {
       throw new ServiceFault("ValidationException", "ContactId does not belong to this chat");
     }
-    const maxResults = check.integer("MaxResults", 0, 100, false) ?? 15;
+    const pageSize = check.integer("MaxResults", 0, 100, false) || DEFAULT_TRANSCRIPT_PAGE;
     const nextToken = check.string("NextToken", 1, 1000, false);
-    const direction = check.oneOf("ScanDirection", ["FORWARD", "BACKWARD"]) ?? "BACKWARD";
-    const order = check.oneOf("SortOrder", ["ASCENDING", "DESCENDING"]) ?? "ASCENDING";
+    const askedDirection = check.oneOf("ScanDirection", ["FORWARD", "BACKWARD"]);
+    const order = check.oneOf("SortOrder", ["ASCENDING", "DESCENDING"]) ?? "DESCENDING";
+    const position = startPosition(body.StartPosition);
     const items = participant.chat.items;
-    let start: number;
+    let cursor: Cursor;
     if (nextToken !== undefined) {
-      const decoded = decodeCursor(nextToken);
-      if (decoded === undefined) {
-        throw new ServiceFault("ValidationException", "NextToken is not valid");
-      }
-      start = decoded;
+      const decoded = decodeCursor(nextToken, contactId, items.length);
+      if (!decoded) throw new ServiceFault("ValidationException", "NextToken is not valid");
+      cursor = decoded;
     } else {
-      start = startIndex(items, body.StartPosition, direction);
+      const direction = askedDirection ?? (position ? "FORWARD" : "BACKWARD");
+      cursor = { direction, index: startIndex(items, position, direction) };
     }
+    const step = cursor.direction === "FORWARD" ? 1 : -1;
     const page: Item[] = [];
-    let next = start;
-    while (page.length < maxResults && next >= 0 && next < items.length) {
+    let next = cursor.index;
+    while (page.length < pageSize && next >= 0 && next < items.length) {
       page.push(items[next]);
-      next += direction === "FORWARD" ? 1 : -1;
+      next += step;
     }
-    page.sort((a, b) => (order === "ASCENDING" ? 1 : -1) * (items.indexOf(a) - items.indexOf(b)));
-    const more = next >= 0 && next < items.length && maxResults > 0;
+    // The page was collected in scan order; FORWARD is oldest first.
+    if ((order === "ASCENDING") !== (cursor.direction === "FORWARD")) page.reverse();
+    const more = next >= 0 && next < items.length;
     return c.json({
-      InitialContactId: participant.chat.contactId,
+      InitialContactId: contactId,
       Transcript: page,
-      ...(more ? { NextToken: encodeCursor(next) } : {}),
+      ...(more
+        ? { NextToken: encodeCursor({ direction: cursor.direction, index: next }, contactId) }
+        : {}),
     });
   });
 
@@ -442,7 +467,12 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   // Fault injection for tests: off until a rule is armed.
   app.get(
     "/_local/faults",
-    (c) => c.json({ rules: faults.list(), hits: Object.fromEntries(faults.hits) }),
+    (c) =>
+      c.json({
+        rules: faults.list(),
+        hits: Object.fromEntries(faults.hits),
+        calls: Object.fromEntries(faults.calls),
+      }),
   );
   app.post("/_local/faults", async (c) => {
     const rule = parseFaultRule(await c.req.json().catch(() => undefined));
@@ -456,6 +486,13 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   });
   app.get("/_local/health", (c) => c.json({ ok: true }));
 
+  function quotaExceeded(): ServiceFault {
+    return new ServiceFault(
+      "ServiceQuotaExceededException",
+      `A chat holds at most ${maxAttachmentsPerChat} attachments`,
+    );
+  }
+
   function connected(c: Context): Participant {
     const participant = store.byConnectionToken(c.req.header("x-amz-bearer"));
     if (!participant) throw denied();
@@ -463,6 +500,17 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   }
 
   return { app, store, faults, s3 };
+}
+
+function completedCount(chat: Chat): number {
+  let count = 0;
+  for (const attachment of chat.attachments.values()) if (attachment.completed) count++;
+  return count;
+}
+
+/** The 500 shape of an operation: Amazon Connect's for StartChatContact, else the Participant Service's. */
+function internalShape(operation: string | undefined): ErrorShape {
+  return operation === "StartChatContact" ? "InternalServiceException" : "InternalServerException";
 }
 
 function denied(): ServiceFault {
@@ -546,33 +594,91 @@ function validator(body: Record<string, unknown>, shape: ErrorShape = "Validatio
   };
 }
 
-function startIndex(items: Item[], position: unknown, direction: "FORWARD" | "BACKWARD"): number {
+/** Where a transcript scan starts, as GetTranscript's StartPosition gives it. */
+type Position = { id: string } | { time: string } | { mostRecent: number };
+
+/** A position in a chat's transcript and the direction of the scan. */
+interface Cursor {
+  direction: "FORWARD" | "BACKWARD";
+  index: number;
+}
+
+function startPosition(value: unknown): Position | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ServiceFault("ValidationException", "StartPosition must be an object");
+  }
+  const position = value as Record<string, unknown>;
+  const check = validator(position);
+  const id = check.string("Id", 1, 256, false);
+  const time = check.string("AbsoluteTime", 1, 100, false);
+  const mostRecent = check.integer("MostRecent", 0, 100, false);
+  const unknown = Object.keys(position).filter((k) =>
+    !["Id", "AbsoluteTime", "MostRecent"].includes(k)
+  );
+  if (unknown.length > 0) {
+    throw new ServiceFault("ValidationException", `StartPosition has no member ${unknown[0]}`);
+  }
+  // MostRecent defaults to 0 in the model: a 0 beside another member is no choice of its own.
+  const zeroBeside = mostRecent === 0 && (id !== undefined || time !== undefined);
+  const given = [id, time, zeroBeside ? undefined : mostRecent].filter((v) => v !== undefined);
+  if (given.length > 1) {
+    throw new ServiceFault(
+      "ValidationException",
+      "StartPosition takes one of Id, AbsoluteTime or MostRecent",
+    );
+  }
+  if (id !== undefined) return { id };
+  if (time !== undefined) {
+    if (Number.isNaN(Date.parse(time))) {
+      throw new ServiceFault(
+        "ValidationException",
+        "StartPosition.AbsoluteTime is not an ISO-8601 time",
+      );
+    }
+    return { time };
+  }
+  if (mostRecent !== undefined) return { mostRecent };
+  return undefined;
+}
+
+function startIndex(
+  items: Item[],
+  position: Position | undefined,
+  direction: Cursor["direction"],
+): number {
   const last = items.length - 1;
-  if (typeof position !== "object" || position === null) return direction === "FORWARD" ? 0 : last;
-  const { Id, AbsoluteTime, MostRecent } = position as Record<string, unknown>;
-  if (typeof Id === "string") {
-    const index = items.findIndex((item) => item.Id === Id);
+  if (!position) return direction === "FORWARD" ? 0 : last;
+  if ("id" in position) {
+    const index = items.findIndex((item) => item.Id === position.id);
     if (index < 0) {
       throw new ServiceFault("ValidationException", "StartPosition.Id is not in this transcript");
     }
     return index;
   }
-  if (typeof AbsoluteTime === "string") {
-    const index = items.findIndex((item) => (item.AbsoluteTime ?? "") >= AbsoluteTime);
-    return index < 0 ? items.length : index;
+  if ("time" in position) {
+    const time = Date.parse(position.time);
+    const at = (item: Item) => Date.parse(item.AbsoluteTime ?? "");
+    if (direction === "FORWARD") {
+      const index = items.findIndex((item) => at(item) >= time);
+      return index < 0 ? items.length : index;
+    }
+    return items.findLastIndex((item) => at(item) <= time);
   }
-  if (typeof MostRecent === "number") return Math.max(0, last - MostRecent);
-  return direction === "FORWARD" ? 0 : last;
+  return Math.max(0, last - position.mostRecent);
 }
 
-function encodeCursor(index: number): string {
-  return btoa(JSON.stringify({ i: index }));
+function encodeCursor(cursor: Cursor, contactId: string): string {
+  const json = JSON.stringify({ c: contactId, d: cursor.direction[0], i: cursor.index });
+  return btoa(json).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-function decodeCursor(token: string): number | undefined {
+function decodeCursor(token: string, contactId: string, length: number): Cursor | undefined {
   try {
-    const { i } = JSON.parse(atob(token));
-    return Number.isSafeInteger(i) && i >= 0 ? i : undefined;
+    const { c, d, i } = JSON.parse(atob(token.replaceAll("-", "+").replaceAll("_", "/")));
+    if (c !== contactId || (d !== "F" && d !== "B")) return undefined;
+    if (!Number.isSafeInteger(i) || i < 0 || i >= length) return undefined;
+    return { direction: d === "F" ? "FORWARD" : "BACKWARD", index: i };
   } catch {
     return undefined;
   }

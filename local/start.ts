@@ -11,7 +11,7 @@
  * deno task start --runtime deno           # the worker under Deno instead of workerd
  * ```
  *
- * A port in use is an error. Ctrl-C (or SIGTERM) stops everything.
+ * A port in use is an error. Ctrl-C (or SIGTERM) stops everything and removes the S3 data.
  *
  * @module
  */
@@ -22,12 +22,10 @@ import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
 import { buildWorkerBundle } from "./bundle.ts";
-import { openChat } from "./chat.ts";
+import { type ChatSession, openChat } from "./chat.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
 import { startWranglerDev } from "./wrangler.ts";
-
-const HOST = "127.0.0.1";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -35,12 +33,14 @@ Starts a verifying local S3, the local Participant Service and the upload worker
 chat and prints its ConnectionToken and a curl line that uploads a file into it.
 
 Options (each also an environment variable; 0 picks a free port):
+  --host H              HOST               address of all three servers (default 127.0.0.1)
   --s3-port N           S3_PORT            local S3 port (default 4568)
   --participant-port N  PARTICIPANT_PORT   local Participant Service port (default 8788)
   --worker-port N       WORKER_PORT        upload worker port (default 8787)
   --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default 20 MB)
   --runtime R           WORKER_RUNTIME     workerd (default, through wrangler dev) or deno
-  --verbose                                also print wrangler's and the service's output
+  --quiet                                  no per-request log lines (they never show tokens)
+  --verbose                                also print wrangler's own output
   --help                                   this text`;
 
 /** A running worker, whichever runtime it is in. */
@@ -54,11 +54,13 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      host: { type: "string" },
       "s3-port": { type: "string" },
       "participant-port": { type: "string" },
       "worker-port": { type: "string" },
       "max-bytes": { type: "string" },
       runtime: { type: "string" },
+      quiet: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -68,11 +70,17 @@ async function main(): Promise<number> {
     return 0;
   }
   const port = (flag: string | undefined, variable: string, fallback: number) => {
-    const raw = flag ?? Deno.env.get(variable) ?? String(fallback);
+    const raw = flag ?? Deno.env.get(variable);
+    if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n > 65535) throw new UsageError(`${variable}: not a port: ${raw}`);
+    if (!/^\d+$/.test(raw) || n > 65535) {
+      throw new UsageError(
+        `${variable} must be a port number (0-65535), got ${JSON.stringify(raw)}`,
+      );
+    }
     return n;
   };
+  const host = values.host ?? Deno.env.get("HOST") ?? "127.0.0.1";
   const s3Port = port(values["s3-port"], "S3_PORT", 4568);
   const participantPort = port(values["participant-port"], "PARTICIPANT_PORT", 8788);
   let workerPort = port(values["worker-port"], "WORKER_PORT", 8787);
@@ -87,19 +95,20 @@ async function main(): Promise<number> {
     throw new UsageError(`--runtime must be workerd or deno, not ${runtime}`);
   }
   const verbose = values.verbose;
+  const log = values.quiet ? undefined : (line: string) => console.error(line);
 
   // Every port is checked before anything starts.
-  assertPortFree(HOST, s3Port, "local S3", "S3_PORT");
-  assertPortFree(HOST, participantPort, "Participant Service", "PARTICIPANT_PORT");
-  assertPortFree(HOST, workerPort, "upload worker", "WORKER_PORT");
-  if (workerPort === 0) workerPort = freePort(HOST);
+  assertPortFree(host, s3Port, "local S3", "S3_PORT");
+  assertPortFree(host, participantPort, "Participant Service", "PARTICIPANT_PORT");
+  assertPortFree(host, workerPort, "upload worker", "WORKER_PORT");
+  if (workerPort === 0) workerPort = freePort(host);
 
   const stack = await startLocalStack({
-    hostname: HOST,
+    hostname: host,
     s3Port,
     participantPort,
     maxAttachmentBytes,
-    log: verbose ? (line) => console.log(`service | ${line}`) : undefined,
+    log: log && ((line) => log(`service | ${line}`)),
   });
   let worker: RunningWorker | undefined;
   let stopping = false;
@@ -125,8 +134,8 @@ async function main(): Promise<number> {
       CORS_ORIGINS: "*",
     };
     worker = runtime === "deno"
-      ? serveUnderDeno(workerPort, vars)
-      : await serveInWorkerd(workerPort, vars, verbose);
+      ? serveUnderDeno(host, workerPort, vars, log)
+      : await serveInWorkerd(host, workerPort, vars, log, verbose);
     worker.exited.then(() => {
       if (!stopping) {
         console.error("the upload worker stopped");
@@ -135,7 +144,7 @@ async function main(): Promise<number> {
     });
     const client = createParticipantClient({ endpoint: stack.participantUrl });
     const chat = await openChat(client, "Local customer");
-    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat.connectionToken);
+    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat);
   } catch (error) {
     console.error(`could not start: ${error instanceof Error ? error.message : error}`);
     await stop(1);
@@ -144,33 +153,40 @@ async function main(): Promise<number> {
 }
 
 async function serveInWorkerd(
+  host: string,
   port: number,
   vars: Record<string, string>,
+  log: ((line: string) => void) | undefined,
   verbose: boolean,
 ): Promise<RunningWorker> {
   console.log("bundling the worker (deno task build) ...");
   await buildWorkerBundle();
   console.log("starting workerd (wrangler dev --local) ...");
   const dev = await startWranglerDev({
-    hostname: HOST,
+    hostname: host,
     port,
     vars,
     onLine: (line) => {
       const request = requestLine(line);
-      if (request) console.log(request);
-      else if (verbose || /✘|\[ERROR\]|Uncaught/.test(line)) console.log(`wrangler | ${line}`);
+      if (request) log?.(request);
+      else if (verbose || /✘|\[ERROR\]|Uncaught/.test(line)) console.error(`wrangler | ${line}`);
     },
   });
   return { url: dev.url, exited: dev.exited, close: dev.close };
 }
 
-function serveUnderDeno(port: number, vars: Record<string, string>): RunningWorker {
+function serveUnderDeno(
+  host: string,
+  port: number,
+  vars: Record<string, string>,
+  log: ((line: string) => void) | undefined,
+): RunningWorker {
   const app = createApp(parseConfig(vars), {
-    log: (entry) => console.log(requestLine(JSON.stringify(entry))),
+    log: log && ((entry) => log(requestLine(JSON.stringify(entry))!)),
   });
-  const server = Deno.serve({ hostname: HOST, port, onListen: () => {} }, app.fetch);
+  const server = Deno.serve({ hostname: host, port, onListen: () => {} }, app.fetch);
   return {
-    url: `http://${HOST}:${server.addr.port}`,
+    url: `http://${host}:${server.addr.port}`,
     exited: server.finished,
     close: () => server.shutdown(),
   };
@@ -195,25 +211,26 @@ function printBanner(
   workerUrl: string,
   runtime: string,
   maxBytes: number,
-  token: string,
+  chat: ChatSession,
 ): void {
+  const rows: [string, string][] = [
+    ["Local S3", `${stack.s3.url} (bucket ${stack.s3.bucket})`],
+    ["S3 data", stack.s3.directory],
+    ["Participant Service", stack.participantUrl],
+    ["Fault injection", `${stack.participantUrl}/_local/faults`],
+    ["Upload worker", `${workerUrl} (${runtime}; limit ${maxBytes} bytes)`],
+    ["Worker API", `${workerUrl}/openapi.json`],
+    ["Contact id", chat.contactId],
+    ["ParticipantToken", chat.participantToken],
+    ["ConnectionToken", chat.connectionToken],
+  ];
+  for (const [name, value] of rows) console.log(`${`${name}:`.padEnd(21)} ${value}`);
   console.log(`
-connect-attachments: local stack ready
-
-  S3 (verifies SigV4)   ${stack.s3.url}  (bucket ${stack.s3.bucket})
-  Participant Service   ${stack.participantUrl}
-  Upload worker         ${workerUrl}  (${runtime}; limit ${maxBytes} bytes; API: ${workerUrl}/openapi.json)
-
-A chat is open. Its ConnectionToken:
-
-  ${token}
-
 Send a file into the chat in one request:
 
-  curl -T file.pdf -H "X-Amz-Bearer: ${token}" ${workerUrl}/attachments/
-
-Press Ctrl-C to stop.
+  curl -T file.pdf -H "X-Amz-Bearer: ${chat.connectionToken}" ${workerUrl}/attachments/
 `);
+  console.log("Ready. Ctrl+C stops the stack.");
 }
 
 class UsageError extends Error {}

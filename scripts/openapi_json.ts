@@ -9,7 +9,7 @@
  * @module
  */
 
-import { load } from "npm:js-yaml@4.3.2";
+import { parse } from "yaml";
 
 const [source, target] = Deno.args.filter((arg) => !arg.startsWith("--"));
 const check = Deno.args.includes("--check");
@@ -17,7 +17,7 @@ if (!source || !target) {
   console.error("usage: openapi_json.ts <openapi.yaml> <out.json> [--check]");
   Deno.exit(2);
 }
-const json = JSON.stringify(load(await Deno.readTextFile(source)), null, 2) + "\n";
+const json = JSON.stringify(parse(await Deno.readTextFile(source)), null, 2) + "\n";
 if (check) {
   const current = await Deno.readTextFile(target).catch(() => "");
   if (current !== json) {

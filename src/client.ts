@@ -10,9 +10,25 @@ import { type EndpointOptions, participantEndpoint } from "./endpoint.ts";
 import { parseServiceError, type ParticipantServiceError, transportError } from "./errors.ts";
 import { retryingFetch, type RetryOptions } from "./retry.ts";
 
+/** @internal The request and response shapes, from `openapi.yaml`. */
 type Schemas = components["schemas"];
+/** @internal The openapi-fetch client typed from `openapi.yaml`. */
+type RawClient = Client<paths>;
+/** @internal openapi-fetch middleware. */
+type ClientMiddleware = Middleware;
 
-/** Options of {@link createParticipantClient}. */
+/**
+ * Options of {@link createParticipantClient}.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantClientOptions } from "./client.ts";
+ * const options: ParticipantClientOptions = {
+ *   region: "eu-west-2",
+ *   retry: { maxAttempts: 5 },
+ * };
+ * ```
+ */
 export interface ParticipantClientOptions extends EndpointOptions {
   /**
    * The `fetch` to send requests with.
@@ -25,10 +41,18 @@ export interface ParticipantClientOptions extends EndpointOptions {
    */
   retry?: RetryOptions | false;
   /** openapi-fetch middleware, run on every call (for logging, tracing, headers). */
-  middleware?: Middleware[];
+  middleware?: ClientMiddleware[];
 }
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./client.ts";
+ * const call: CallOptions = { signal: AbortSignal.timeout(5_000) };
+ * ```
+ */
 export interface CallOptions {
   /** Cancels the call, retries included. */
   signal?: AbortSignal;
@@ -37,27 +61,67 @@ export interface CallOptions {
 /**
  * What every call resolves to: `data` on success, `error` otherwise; never both. `response`
  * is absent only where no answer came.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantResult } from "./client.ts";
+ * function attachmentIdOf(result: ParticipantResult<{ AttachmentId?: string }>): string {
+ *   if (result.error) throw new Error(`${result.error.name}: ${result.error.message}`);
+ *   return result.data.AttachmentId ?? "";
+ * }
+ * ```
  */
 export type ParticipantResult<T> =
   | { data: T; error?: undefined; response: Response }
   | { data?: undefined; error: ParticipantServiceError; response?: Response };
 
-/** StartAttachmentUpload's input; `ClientToken` is filled with a UUID when left out. */
+/**
+ * StartAttachmentUpload's input; `ClientToken` is filled with a UUID when left out.
+ *
+ * @example
+ * ```ts
+ * import type { StartAttachmentUploadInput } from "./client.ts";
+ * const input: StartAttachmentUploadInput = {
+ *   AttachmentName: "report.pdf",
+ *   ContentType: "application/pdf",
+ *   AttachmentSizeInBytes: 1024,
+ * };
+ * ```
+ */
 export type StartAttachmentUploadInput =
   & Omit<Schemas["StartAttachmentUploadRequest"], "ClientToken">
   & { ClientToken?: string };
 
-/** CompleteAttachmentUpload's input; `ClientToken` is filled with a UUID when left out. */
+/**
+ * CompleteAttachmentUpload's input; `ClientToken` is filled with a UUID when left out.
+ *
+ * @example
+ * ```ts
+ * import type { CompleteAttachmentUploadInput } from "./client.ts";
+ * const input: CompleteAttachmentUploadInput = { AttachmentIds: ["attachment-id"] };
+ * ```
+ */
 export type CompleteAttachmentUploadInput =
   & Omit<Schemas["CompleteAttachmentUploadRequest"], "ClientToken">
   & { ClientToken?: string };
 
-/** A Participant Service client. Each method takes the bearer token first. */
+/**
+ * A Participant Service client. Each method takes the bearer token first.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantClient } from "./client.ts";
+ * async function transcriptLength(client: ParticipantClient, token: string): Promise<number> {
+ *   const { data, error } = await client.getTranscript(token, { MaxResults: 100 });
+ *   return error ? 0 : data.Transcript?.length ?? 0;
+ * }
+ * ```
+ */
 export interface ParticipantClient {
   /** The base URL calls go to. */
   readonly baseUrl: string;
   /** The underlying openapi-fetch client, typed from `openapi.yaml`, for anything else. */
-  readonly raw: Client<paths>;
+  readonly raw: RawClient;
   /** CreateParticipantConnection, with a ParticipantToken. */
   createParticipantConnection(
     participantToken: string,

@@ -4,7 +4,16 @@
  * @module
  */
 
-/** Where a Participant Service client sends its calls. */
+/**
+ * Where a Participant Service client sends its calls.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointOptions } from "./endpoint.ts";
+ * const local: EndpointOptions = { endpoint: "http://127.0.0.1:8788" };
+ * const aws: EndpointOptions = { region: "us-east-1" };
+ * ```
+ */
 export interface EndpointOptions {
   /**
    * The AWS region of the Amazon Connect instance, such as `us-east-1`. Ignored when

@@ -4,7 +4,15 @@
  * @module
  */
 
-/** The error shapes the Participant Service declares. */
+/**
+ * The error shapes the Participant Service declares.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantErrorName } from "./errors.ts";
+ * const tokenProblem: ParticipantErrorName = "AccessDeniedException";
+ * ```
+ */
 export type ParticipantErrorName =
   | "ValidationException"
   | "AccessDeniedException"
@@ -13,7 +21,15 @@ export type ParticipantErrorName =
   | "ThrottlingException"
   | "InternalServerException";
 
-/** Failures that happen before the service answers. */
+/**
+ * Failures that happen before the service answers.
+ *
+ * @example
+ * ```ts
+ * import type { TransportErrorName } from "./errors.ts";
+ * const noAnswer: TransportErrorName = "NetworkError";
+ * ```
+ */
 export type TransportErrorName = "NetworkError" | "TimeoutError";
 
 /**
@@ -21,6 +37,14 @@ export type TransportErrorName = "NetworkError" | "TimeoutError";
  *
  * `name` is the service's error shape (`X-Amzn-ErrorType`), `UnknownError` where the answer
  * names none, or a {@link TransportErrorName} where no answer came.
+ *
+ * @example
+ * ```ts
+ * import type { ParticipantServiceError } from "./errors.ts";
+ * function describe(error: ParticipantServiceError): string {
+ *   return `${error.name} (HTTP ${error.status})${error.retryable ? ", worth a retry" : ""}`;
+ * }
+ * ```
  */
 export interface ParticipantServiceError {
   /** The error's name, such as `AccessDeniedException`. */
@@ -37,7 +61,7 @@ export interface ParticipantServiceError {
 
 /**
  * Reduces a raw error type to its shape name: `aws.protocols#ValidationException:http://...`
- * becomes `ValidationException`.
+ * becomes `ValidationException`. Where a header was repeated (`A, A`), the first value counts.
  *
  * @param raw The value of `X-Amzn-ErrorType`, a body `code` or a body `__type`.
  * @returns The bare shape name.
@@ -49,12 +73,12 @@ export interface ParticipantServiceError {
  * ```
  */
 export function sanitizeErrorName(raw: string): string {
-  let name = raw.trim();
+  let name = raw.split(",")[0].trim();
   const colon = name.indexOf(":");
   if (colon >= 0) name = name.slice(0, colon);
   const hash = name.lastIndexOf("#");
   if (hash >= 0) name = name.slice(hash + 1);
-  return name;
+  return name.trim();
 }
 
 /**

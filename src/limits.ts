@@ -40,7 +40,15 @@ export const ALLOWED_CONTENT_TYPES: ReadonlySet<string> = new Set([
   "text/rtf",
 ]);
 
-/** Why an attachment is refused before anything is sent. */
+/**
+ * Why an attachment is refused before anything is sent.
+ *
+ * @example
+ * ```ts
+ * import type { AttachmentProblemCode } from "./limits.ts";
+ * const code: AttachmentProblemCode = "too_large";
+ * ```
+ */
 export type AttachmentProblemCode =
   | "invalid_name"
   | "unsupported_type"

@@ -4,7 +4,20 @@
  * @module
  */
 
-/** What a {@link PutObject} is given. */
+/**
+ * What a {@link PutObject} is given.
+ *
+ * @example
+ * ```ts
+ * import type { PutObjectInit } from "./put.ts";
+ * const bytes = new TextEncoder().encode("hello");
+ * const init: PutObjectInit = {
+ *   headers: { "Content-Type": "text/plain" },
+ *   body: bytes,
+ *   size: bytes.length,
+ * };
+ * ```
+ */
 export interface PutObjectInit {
   /** `HeadersToInclude`, to send exactly. */
   headers: Record<string, string>;
@@ -20,6 +33,16 @@ export interface PutObjectInit {
  * Sends an attachment's bytes to a pre-signed URL and returns S3's answer. Runtimes differ in
  * how a stream body keeps its `Content-Length` (S3 refuses chunked uploads), so this is the
  * seam where each runtime plugs in what works there.
+ *
+ * @example
+ * ```ts
+ * import { fetchPut, type PutObject } from "./put.ts";
+ * // A PutObject that logs each upload's size, then sends it with fetch.
+ * const loggingPut: PutObject = (url, init) => {
+ *   console.log(`PUT ${init.size} bytes`);
+ *   return fetchPut(url, init);
+ * };
+ * ```
  */
 export type PutObject = (url: string, init: PutObjectInit) => Promise<Response>;
 

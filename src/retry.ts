@@ -6,7 +6,19 @@
 
 import { isRetryableStatus } from "./errors.ts";
 
-/** How calls are tried again. */
+/**
+ * How calls are tried again.
+ *
+ * @example
+ * ```ts
+ * import type { RetryOptions } from "./retry.ts";
+ * const patient: RetryOptions = {
+ *   maxAttempts: 5,
+ *   onRetry: ({ attempt, delayMs, status }) =>
+ *     console.log(`try ${attempt} got ${status}; again in ${delayMs} ms`),
+ * };
+ * ```
+ */
 export interface RetryOptions {
   /**
    * Tries in all, the first included. `1` turns retrying off.
@@ -29,7 +41,7 @@ export interface RetryOptions {
    */
   deadlineMs?: number;
   /**
-   * How long one try may wait for the answer's headers before it is abandoned.
+   * How long one try may wait for the whole answer (headers and body) before it is abandoned.
    * @default {10000}
    */
   attemptTimeoutMs?: number;
@@ -37,7 +49,15 @@ export interface RetryOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
-/** What {@link RetryOptions.onRetry} is told. */
+/**
+ * What {@link RetryOptions.onRetry} is told.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInfo } from "./retry.ts";
+ * const log = (info: RetryInfo) => console.log(`try ${info.attempt}: HTTP ${info.status}`);
+ * ```
+ */
 export interface RetryInfo {
   /** The try that failed, from 1. */
   attempt: number;
@@ -79,6 +99,8 @@ export function backoffDelay(
  * Wraps a `fetch` so that each call is tried again, with the very same request (and so the
  * same idempotency `ClientToken`), after a 429, a 5xx, a dropped connection or a try that
  * timed out. Other answers, 4xx included, come back at once. A caller's abort ends it at once.
+ * Each answer is read whole within its try (Participant Service answers are small JSON), so
+ * an answer cut off after its headers counts as a dropped connection and is tried again.
  *
  * @param fetchFn The `fetch` to wrap.
  * @param options How to try again.
@@ -103,7 +125,7 @@ export function retryingFetch(
       let response: Response | undefined;
       let failure: unknown;
       try {
-        response = await fetchFn(new Request(request.clone(), { signal }));
+        response = await readWhole(await fetchFn(new Request(request.clone(), { signal })));
       } catch (error) {
         if (request.signal.aborted) throw error;
         failure = error;
@@ -116,11 +138,21 @@ export function retryingFetch(
         if (response) return response;
         throw failure;
       }
-      await response?.body?.cancel();
       onRetry?.({ attempt, delayMs, status });
       await sleep(delayMs, request.signal);
     }
   };
+}
+
+/** The same answer with its body read into memory, so a broken body fails here. */
+async function readWhole(response: Response): Promise<Response> {
+  const noBody = response.body === null || [204, 205, 304].includes(response.status);
+  const body = noBody ? null : await response.arrayBuffer();
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

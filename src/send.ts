@@ -17,9 +17,19 @@ import {
 } from "./limits.ts";
 import { fetchPut, type PutObject } from "./put.ts";
 
-/** Why an upload failed; stable, for programs to branch on. */
+/**
+ * Why an upload failed; stable, for programs to branch on.
+ *
+ * @example
+ * ```ts
+ * import type { AttachmentErrorCode } from "./send.ts";
+ * const worthRetrying = (code: AttachmentErrorCode) =>
+ *   code === "throttled" || code === "service_unavailable";
+ * ```
+ */
 export type AttachmentErrorCode =
   | AttachmentProblemCode
+  | "invalid_file"
   | "access_denied"
   | "throttled"
   | "quota_exceeded"
@@ -30,7 +40,15 @@ export type AttachmentErrorCode =
   | "upload_failed"
   | "completion_failed";
 
-/** S3's answer to a refused or failed `PUT`. */
+/**
+ * S3's answer to a refused or failed `PUT`.
+ *
+ * @example
+ * ```ts
+ * import type { S3Failure } from "./send.ts";
+ * const describe = (s3: S3Failure) => `${s3.code ?? "HTTP"} ${s3.status} (${s3.requestId ?? "-"})`;
+ * ```
+ */
 export interface S3Failure {
   /** The HTTP status. */
   status: number;
@@ -40,13 +58,30 @@ export interface S3Failure {
   requestId?: string;
 }
 
-/** Where in the three steps an upload failed. */
+/**
+ * Where in the three steps an upload failed.
+ *
+ * @example
+ * ```ts
+ * import type { AttachmentStage } from "./send.ts";
+ * const nothingSent = (stage: AttachmentStage) => stage === "validate";
+ * ```
+ */
 export type AttachmentStage = "validate" | "start" | "upload" | "complete";
 
 /**
  * An upload that did not complete. Nothing half-done is reported as done: when this is
  * thrown, the attachment was not completed (unless `stage` is `complete` and a retry with
  * the same client token finishes it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AttachmentError } from "./send.ts";
+ * const error = new AttachmentError("too_large", "validate", "the file is too large");
+ * assert.equal(error.code, "too_large");
+ * assert.equal(error.attachmentId, undefined);
+ * ```
  */
 export class AttachmentError extends Error {
   /** The stable reason. */
@@ -61,6 +96,8 @@ export class AttachmentError extends Error {
   readonly attachmentId?: string;
 
   /**
+   * Makes the error; thrown by the upload functions, rarely built by callers.
+   *
    * @param code The stable reason.
    * @param stage The step that failed.
    * @param message What went wrong, for people.
@@ -127,7 +164,15 @@ export interface SendAttachmentOptions {
   signal?: AbortSignal;
 }
 
-/** A completed (or, with `complete: false`, uploaded) attachment. */
+/**
+ * A completed (or, with `complete: false`, uploaded) attachment.
+ *
+ * @example
+ * ```ts
+ * import type { SentAttachment } from "./send.ts";
+ * const summary = (sent: SentAttachment) => `${sent.name} (${sent.size} bytes): ${sent.attachmentId}`;
+ * ```
+ */
 export interface SentAttachment {
   /** The id the service gave the attachment. */
   attachmentId: string;
@@ -240,7 +285,10 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
       `S3 ${refused ? "refused" : "failed"} the upload: HTTP ${stored.status}${
         s3Code ? ` ${s3Code}` : ""
       }`,
-      { attachmentId, s3: { status: stored.status, code: s3Code, requestId } },
+      {
+        attachmentId,
+        s3: { status: stored.status, code: s3Code, ...(requestId ? { requestId } : {}) },
+      },
     );
   }
   await stored.body?.cancel();

@@ -21,13 +21,36 @@ function start(args: string[], env: Record<string, string> = {}) {
   const reading = Promise.all([child.stdout, child.stderr].map(async (stream) => {
     for await (const line of textLines(stream)) {
       output.push(line);
-      if (line.includes("Press Ctrl-C to stop")) bannerDone();
+      if (line.startsWith("Ready.")) bannerDone();
     }
   }));
   return { child, output, banner, reading };
 }
 
 const MiB = 1024 * 1024;
+
+/**
+ * Stops a start command that is still running: SIGTERM (it stops what it started), then, if it
+ * lingers, SIGKILL for it and everything below it, so that no process keeps its output open.
+ */
+async function stop(child: Deno.ChildProcess, running?: Promise<unknown>): Promise<void> {
+  if (!running) return;
+  const below = descendantProcesses(child.pid);
+  child.kill("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    running.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 20_000))),
+  ]);
+  clearTimeout(timer);
+  if (stopped) return;
+  for (const { pid } of [...below, { pid: child.pid }]) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* already gone */ }
+  }
+  await running;
+}
 
 for (const runtime of ["workerd", "deno"] as const) {
   Deno.test(`deno task start (${runtime}): its curl line uploads into the chat; SIGTERM stops all`, async () => {
@@ -51,8 +74,16 @@ for (const runtime of ["workerd", "deno"] as const) {
         .exec(text);
       assert.ok(curlLine, text);
       const [, token, uploadUrl] = curlLine;
-      const participantUrl = /Participant Service\s+(http:\/\/\S+)/.exec(text)![1];
-      assert.match(text, new RegExp(`Upload worker\\s+http://\\S+\\s+\\(${runtime};`));
+      const field = (name: string) => new RegExp(`^${name}:\\s+(.+)$`, "m").exec(text)?.[1] ?? "";
+      const participantUrl = field("Participant Service");
+      assert.match(participantUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(
+        field("Upload worker"),
+        new RegExp(`^http://127\\.0\\.0\\.1:\\d+ \\(${runtime};`),
+      );
+      assert.equal(field("ConnectionToken"), token);
+      const s3Data = field("S3 data");
+      assert.ok((await Deno.stat(s3Data)).isDirectory);
 
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);
@@ -84,33 +115,37 @@ for (const runtime of ["workerd", "deno"] as const) {
       assert.equal(code, 0, output.join("\n"));
       const left = processes.filter((p) => processAlive(p.pid));
       assert.deepEqual(left, [], "no process outlives the start command");
+      await assert.rejects(Deno.stat(s3Data), Deno.errors.NotFound, "the S3 data is removed");
       await assert.rejects(fetch(uploadUrl), "the worker's port is closed");
     } finally {
-      if (!exited) child.kill("SIGKILL");
-      await status;
+      await stop(child, exited ? undefined : status);
       await reading;
     }
   });
 }
 
-Deno.test("deno task start refuses a port in use, and starts nothing", async () => {
-  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    const port = String((busy.addr as Deno.NetAddr).port);
-    const { child, output, reading } = start([
-      "--s3-port",
-      "0",
-      "--participant-port",
-      "0",
-      "--worker-port",
-      port,
-    ]);
-    const { code } = await child.status;
-    await reading;
-    assert.equal(code, 1);
-    assert.match(output.join("\n"), new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
-    assert.match(output.join("\n"), /WORKER_PORT/);
-  } finally {
-    busy.close();
-  }
-});
+for (const variable of ["WORKER_PORT", "PARTICIPANT_PORT"]) {
+  Deno.test(`deno task start refuses a port in use (${variable}), and starts nothing`, async () => {
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const port = String((busy.addr as Deno.NetAddr).port);
+      // The flag for the port under test is left out: its variable decides.
+      const flags = {
+        S3_PORT: "--s3-port",
+        PARTICIPANT_PORT: "--participant-port",
+        WORKER_PORT: "--worker-port",
+      };
+      const args = Object.entries(flags).filter(([name]) => name !== variable)
+        .flatMap(([, flag]) => [flag, "0"]);
+      const { child, output, reading } = start(args, { [variable]: port });
+      const { code } = await child.status;
+      await reading;
+      assert.equal(code, 1);
+      const text = output.join("\n");
+      assert.match(text, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*${variable}`));
+      assert.doesNotMatch(text, /Ready\./);
+    } finally {
+      busy.close();
+    }
+  });
+}

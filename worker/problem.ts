@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { components } from "../generated/worker.ts";
 import type { ParticipantServiceError } from "../src/errors.ts";
 import type { AttachmentError, AttachmentErrorCode } from "../src/send.ts";
 
@@ -22,9 +23,16 @@ export type ProblemCode =
   | "misconfigured"
   | "internal_error";
 
+// The codes above and those `worker/openapi.yaml` lists are one and the same set.
+type SpecCode = components["schemas"]["ProblemCode"];
+const _codesMatchTheSpec: [ProblemCode] extends [SpecCode]
+  ? [SpecCode] extends [ProblemCode] ? true : never
+  : never = true;
+
 /** The HTTP status of each code. */
 export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.freeze({
   invalid_name: 400,
+  invalid_file: 400,
   empty: 400,
   invalid_idempotency_key: 400,
   invalid_query: 400,
@@ -52,6 +60,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
 
 const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
   invalid_name: "The attachment name is not usable",
+  invalid_file: "The file cannot be read",
   empty: "The file is empty",
   invalid_idempotency_key: "The Idempotency-Key is not usable",
   invalid_query: "A query parameter is not usable",

@@ -1,0 +1,182 @@
+/**
+ * One call from a file to a completed chat attachment.
+ *
+ * @module
+ */
+
+import { describeFile, type FileInput } from "./file_input.ts";
+import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "./limits.ts";
+import type { ProgressListener } from "./progress.ts";
+import { fetchPut, type PutObject } from "./put.ts";
+import { AttachmentError, sendAttachment, type SentAttachment } from "./send.ts";
+import {
+  defaultUrlPolicy,
+  type ParticipantServiceOptions,
+  resolveClient,
+} from "./service_options.ts";
+
+/**
+ * Options of {@link uploadAttachment}.
+ *
+ * @example
+ * ```ts
+ * import type { UploadAttachmentOptions } from "./upload.ts";
+ * const options: UploadAttachmentOptions = {
+ *   region: "us-east-1",
+ *   connectionToken: "…",
+ *   file: new Blob(["a,b\n1,2\n"]).stream(),
+ *   size: 8,
+ *   name: "table.csv",
+ * };
+ * ```
+ */
+export interface UploadAttachmentOptions extends ParticipantServiceOptions {
+  /** The participant's ConnectionToken (see {@link connect} to get one). */
+  connectionToken: string;
+  /** The file: a path, `file:` URL, `Deno.FsFile`, `Blob`/`File`, bytes or a stream. */
+  file: FileInput;
+  /**
+   * The name shown in the chat.
+   * @default {the path's last segment or the File's name; required for other inputs}
+   */
+  name?: string;
+  /**
+   * The MIME type.
+   * @default {the Blob's type, else the type that goes with the name's extension}
+   */
+  contentType?: string;
+  /** The exact size in bytes: required for a stream, checked for the other inputs. */
+  size?: number;
+  /** Cancels the upload at any step. */
+  signal?: AbortSignal;
+  /**
+   * Told as bytes leave. Streamed inputs (paths, open files, streams) report as each chunk is
+   * handed to the socket; `Blob` and byte inputs, sent whole by `fetch`, report 0 and then
+   * all once S3 confirmed.
+   */
+  onProgress?: ProgressListener;
+  /**
+   * The idempotency token of both calls: trying again with the same token never makes a
+   * second attachment.
+   * @default {crypto.randomUUID()}
+   */
+  clientToken?: string;
+  /** The largest size allowed. @default {20 MiB, Amazon Connect's limit} */
+  maxBytes?: number;
+  /** The MIME types allowed. @default {the types Amazon Connect chat accepts} */
+  allowedTypes?: ReadonlySet<string>;
+  /**
+   * Decides whether the pre-signed URL may receive the bytes; a refused URL is never
+   * contacted.
+   * @default {https URLs, and loopback http URLs while the service is on loopback http}
+   */
+  isUploadUrlAllowed?: (url: URL) => boolean;
+  /**
+   * How the bytes are sent.
+   * @default {node:http with an exact Content-Length for streamed inputs, fetch for the rest}
+   */
+  put?: PutObject;
+}
+
+/**
+ * Uploads a file into an Amazon Connect chat: checks its size, type and name before any
+ * network call, then StartAttachmentUpload → `PUT` of the bytes (streamed, with
+ * `HeadersToInclude` and the exact `Content-Length`) → CompleteAttachmentUpload. A refused
+ * or broken upload, or a stream with more or fewer bytes than announced, is an error and
+ * nothing is completed.
+ *
+ * @param options The token, the file and where the service is.
+ * @returns The completed attachment, with its id.
+ * @throws {AttachmentError} With a stable `code` and the `stage` that failed.
+ * @throws {TypeError} When neither a client, an endpoint nor a region is given.
+ *
+ * @example Upload a file by path to the local stack
+ * ```ts ignore
+ * import { uploadAttachment } from "./mod.ts";
+ * const sent = await uploadAttachment({
+ *   endpoint: "http://127.0.0.1:8788",
+ *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
+ *   file: "./report.pdf",
+ *   onProgress: ({ loaded, total }) => console.log(`${loaded}/${total}`),
+ * });
+ * console.log(sent.attachmentId);
+ * ```
+ *
+ * @example Bad input is refused before any call
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AttachmentError, uploadAttachment } from "./mod.ts";
+ * const error = await uploadAttachment({
+ *   region: "us-east-1",
+ *   connectionToken: "token",
+ *   file: new TextEncoder().encode("MZ"),
+ *   name: "setup.exe",
+ * }).catch((error) => error);
+ * assert.ok(error instanceof AttachmentError);
+ * assert.equal(error.code, "unsupported_type");
+ * assert.equal(error.stage, "validate");
+ * ```
+ */
+export async function uploadAttachment(options: UploadAttachmentOptions): Promise<SentAttachment> {
+  const { connectionToken, file, signal, onProgress, maxBytes, allowedTypes } = options;
+  const source = await describeFile(file, options.size);
+  const name = options.name ?? source.name;
+  if (name === undefined) {
+    throw new AttachmentError(
+      "invalid_name",
+      "validate",
+      "this kind of input carries no name: pass name, such as report.pdf",
+    );
+  }
+  const contentType = options.contentType ?? source.type ?? contentTypeForName(name);
+  if (contentType === undefined) {
+    throw new AttachmentError(
+      "unsupported_type",
+      "validate",
+      `${JSON.stringify(name)} has no extension Amazon Connect chat accepts (${
+        Object.keys(ATTACHMENT_TYPES).map((ext) => "." + ext).join(" ")
+      }); to send it anyway under an accepted type, pass contentType`,
+    );
+  }
+  const problem = checkAttachment({ name, contentType, size: source.size, maxBytes, allowedTypes });
+  if (problem) throw new AttachmentError(problem.code, "validate", problem.message);
+  const client = resolveClient(options);
+  const put = options.put ??
+    (source.streamed ? await streamingPut(onProgress) : wholePut(onProgress));
+
+  const { body, release } = await source.open();
+  try {
+    return await sendAttachment({
+      client,
+      connectionToken,
+      name,
+      contentType,
+      size: source.size,
+      body,
+      clientToken: options.clientToken,
+      maxBytes,
+      allowedTypes,
+      isUploadUrlAllowed: options.isUploadUrlAllowed ?? defaultUrlPolicy(client.baseUrl),
+      put,
+      signal,
+    });
+  } finally {
+    await release();
+  }
+}
+
+async function streamingPut(onProgress?: ProgressListener): Promise<PutObject> {
+  // Loaded on first use, so that the module itself stays free of node: built-ins.
+  const { createNodePut } = await import("./put_node.ts");
+  return createNodePut({ onProgress });
+}
+
+function wholePut(onProgress?: ProgressListener): PutObject {
+  if (!onProgress) return fetchPut;
+  return async (url, init) => {
+    onProgress({ loaded: 0, total: init.size });
+    const answer = await fetchPut(url, init);
+    if (answer.ok) onProgress({ loaded: init.size, total: init.size });
+    return answer;
+  };
+}
