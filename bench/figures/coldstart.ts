@@ -83,8 +83,9 @@ export async function coldStartFigure(
         "served by the workerd binary wrangler installs, from a generated config " +
         "(`workerd serve`, the wrangler config's compatibility date, flags and vars); the " +
         "clock runs from the spawn to the first `GET /healthz` answer, polled every 2 ms. " +
-        "`wrangler dev` and the Deno entry are timed the same way through the test " +
-        "helper that starts them (which includes wrangler's own start-up).",
+        "Miniflare, `wrangler dev` and the Deno entry are timed from the call to the test " +
+        "helper that starts them (`tests/_worker.ts`, which waits until they are ready) to " +
+        "the first `/healthz` answer: what a developer waits for.",
       ],
       data: { bare, ...dev, product: product.description },
     };

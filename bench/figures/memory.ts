@@ -148,8 +148,9 @@ function summarize(plan: Plan, samples: MemorySample[]): FigureResult {
     rows,
     notes: [
       "Each upload streams one generated body through the worker after three warm-up " +
-      "uploads. Resident memory (VmRSS) of the worker's processes — every `workerd` " +
-      "under wrangler, or the Deno server — is sampled every 10 ms; the kernel's peak " +
+      "uploads. Resident memory (VmRSS) of the worker's processes — the workerd process " +
+      "that serves it (Miniflare's; with `--launcher wrangler`, every workerd under " +
+      "wrangler), or the Deno server — is sampled every 10 ms; the kernel's peak " +
       "(VmHWM) is reset just before the upload (`/proc/<pid>/clear_refs`) and read after " +
       "it. Growth = the higher of the two peaks − the RSS just before the upload.",
       "RSS over the upload, relative to idle (each mark is one sample, ▁ = idle, █ = the " +
