@@ -7,7 +7,7 @@
 import { startWorker, workerVars } from "../tests/_worker.ts";
 import { textLines } from "../local/lines.ts";
 import type { BenchStack } from "./stack.ts";
-import { findProcesses } from "./procs.ts";
+import { findProcesses, readStat } from "./procs.ts";
 
 /** The runtimes the worker runs in. */
 export type Runtime = "workerd" | "deno";
@@ -23,8 +23,8 @@ export interface BenchWorker {
   /** The process that serves its requests (workerd, or the Deno server). */
   pid: number;
   /**
-   * The processes whose memory and CPU are the worker's: the serving process, and for
-   * workerd every other workerd below it.
+   * The processes whose memory and CPU are the worker's: the Deno server; the workerd that
+   * Miniflare runs; or, under `wrangler dev`, every workerd under wrangler.
    */
   workerPids(): number[];
   /** Stops it. */
@@ -68,7 +68,13 @@ export async function launchWorker(
     runtime,
     url: running.url,
     pid: running.pid,
-    workerPids: () => runtime === "workerd" ? findProcesses(running.pid, "workerd") : [running.pid],
+    workerPids: () => {
+      if (runtime === "deno") return [running.pid];
+      // Under wrangler dev, a second workerd (wrangler's proxy) relays every request: count
+      // every workerd under wrangler. Miniflare runs the one workerd that serves the worker.
+      const wrangler = launcher === "wrangler" ? readStat(running.pid)?.ppid : undefined;
+      return wrangler ? findProcesses(wrangler, "workerd") : [running.pid];
+    },
     close: () => running.close(),
   };
 }
