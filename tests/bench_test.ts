@@ -68,7 +68,10 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.deepEqual(failures, []);
 
     const markdown = await Deno.readTextFile(`${out}/results.md`);
-    assert.match(markdown, /\| figure \| measure \| result \| target \| verdict \|/);
+    assert.match(
+      markdown,
+      /\|\s*figure\s*\|\s*measure\s*\|\s*result\s*\|\s*target\s*\|\s*verdict\s*\|/,
+    );
     assert.match(markdown, /cores: \d+/);
     assert.match(stdout, /figure\s+measure\s+result\s+target\s+verdict/);
   } finally {
