@@ -157,6 +157,10 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       closeQuietly(client);
       return;
     }
+    // Forward each chunk the moment its delay is over: Nagle's algorithm would hold a small
+    // chunk back until the previous one is acknowledged, adding delays no network has.
+    (client as Deno.TcpConn).setNoDelay(true);
+    (upstream as Deno.TcpConn).setNoDelay(true);
     open.add(upstream);
     const cut = () => {
       closeQuietly(client);

@@ -1,0 +1,102 @@
+/**
+ * `deno task bench`: the benchmark suite. Starts the local stack and the upload worker
+ * (workerd and Deno), measures every figure of the benchmark table, prints the table and
+ * writes `bench/results.md` and `bench/results.json`. See `--help`.
+ *
+ * @module
+ */
+
+import { parseBenchArgs } from "./args.ts";
+import type { Figure } from "./plan.ts";
+import { type BenchReport, type FigureResult, markdownReport, textTable } from "./report.ts";
+import { describeMachine } from "./machine.ts";
+import { throughputFigure } from "./figures/throughput.ts";
+import { memoryFigure } from "./figures/memory.ts";
+import { latencyFigure } from "./figures/latency.ts";
+import { concurrencyFigure } from "./figures/concurrency.ts";
+import { bundleFigure } from "./figures/bundle.ts";
+import { coldStartFigure } from "./figures/coldstart.ts";
+import type { Plan } from "./plan.ts";
+
+type Runner = (plan: Plan, log: (line: string) => void) => Promise<FigureResult>;
+
+const RUNNERS: Record<Figure, Runner> = {
+  throughput: throughputFigure,
+  memory: memoryFigure,
+  latency: latencyFigure,
+  concurrency: concurrencyFigure,
+  bundle: bundleFigure,
+  coldstart: coldStartFigure,
+};
+
+/**
+ * Runs the benchmark as the command line asks.
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code: 0 when every figure ran (targets missed or not), 1 when a figure
+ * could not be measured, 2 for bad arguments.
+ */
+export async function main(args: string[]): Promise<number> {
+  const options = parseBenchArgs(args);
+  if ("usage" in options) {
+    if (options.error) console.error(`error: ${options.error}\n`);
+    console.log(options.usage);
+    return options.error ? 2 : 0;
+  }
+  const { plan, outDir, verbose } = options;
+  const started = performance.now();
+  const log = (line: string) => {
+    if (verbose) console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
+  };
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    durationSeconds: 0,
+    command: ["deno task bench", ...args].join(" "),
+    machine: await describeMachine(),
+    plan,
+    figures: [],
+  };
+  let failed = 0;
+  for (const figure of plan.figures) {
+    log(`${figure}: starting`);
+    const figureStarted = performance.now();
+    try {
+      report.figures.push(await RUNNERS[figure](plan, log));
+    } catch (error) {
+      failed++;
+      const message = error instanceof Error ? error.message : String(error);
+      log(`${figure}: FAILED: ${message}`);
+      report.figures.push({
+        figure,
+        rows: [{
+          figure,
+          measure: "(could not be measured)",
+          result: message.split("\n")[0].slice(0, 200),
+          target: "",
+          verdict: "missed",
+        }],
+        notes: [`The figure failed: ${message}`],
+        data: { error: message, stack: error instanceof Error ? error.stack : undefined },
+      });
+    }
+    log(`${figure}: done in ${((performance.now() - figureStarted) / 1000).toFixed(1)} s`);
+  }
+  report.durationSeconds = (performance.now() - started) / 1000;
+  await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(`${outDir}/results.json`, JSON.stringify(report, null, 2) + "\n");
+  await Deno.writeTextFile(`${outDir}/results.md`, markdownReport(report));
+  // Written as the project's formatter would write them, so that committed results pass
+  // `deno fmt --check`.
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", `${outDir}/results.md`, `${outDir}/results.json`],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
+  console.log(textTable(report));
+  console.log(
+    `\n${report.durationSeconds.toFixed(0)} s; wrote ${outDir}/results.md and results.json`,
+  );
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

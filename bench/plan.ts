@@ -1,0 +1,99 @@
+/**
+ * What a benchmark run measures and how much: the full suite, or the quick smoke run.
+ *
+ * @module
+ */
+
+import { MiB } from "./stats.ts";
+import type { Launcher } from "./workers.ts";
+
+/** The figures, in the order they run. */
+export const FIGURES = [
+  "throughput",
+  "memory",
+  "latency",
+  "concurrency",
+  "bundle",
+  "coldstart",
+] as const;
+
+/** A figure's id. */
+export type Figure = typeof FIGURES[number];
+
+/** How much each figure measures. */
+export interface Plan {
+  /** `full` or `quick`. */
+  mode: "full" | "quick";
+  /** The figures to run. */
+  figures: Figure[];
+  /** Body sizes for the throughput figure. */
+  throughputSizes: number[];
+  /** Runs per size and path (median reported). */
+  throughputRuns: number;
+  /** Body sizes for the memory figure. */
+  memorySizes: number[];
+  /** Uploads per size and runtime for the memory figure. */
+  memoryRuns: number;
+  /** Body size for the latency figure. */
+  latencySize: number;
+  /** Uploads per path for the latency figure. */
+  latencyUploads: number;
+  /** Added round-trip time between the client and AWS, in ms. */
+  clientAwsRttMs: number;
+  /** Added round-trip time between the worker and AWS, in ms. */
+  workerAwsRttMs: number;
+  /** Concurrent uploads per round. */
+  concurrency: number;
+  /** Rounds per path. */
+  concurrencyRounds: number;
+  /** Body size of each concurrent upload. */
+  concurrencySize: number;
+  /** Cold starts of bare workerd. */
+  coldStarts: number;
+  /** Cold starts of `wrangler dev`. */
+  wranglerColdStarts: number;
+  /** Whether to record CPU profiles of the Deno processes. */
+  cpuProfile: boolean;
+  /** How workerd is started for the upload figures. */
+  launcher: Launcher;
+}
+
+/** The full suite: every row of the benchmark issue, in under 10 minutes on 2 cores. */
+export const FULL_PLAN: Plan = {
+  mode: "full",
+  figures: [...FIGURES],
+  throughputSizes: [1 * MiB, 20 * MiB, 200 * MiB],
+  throughputRuns: 5,
+  memorySizes: [200 * MiB, 1024 * MiB],
+  memoryRuns: 2,
+  latencySize: 100 * 1024,
+  latencyUploads: 200,
+  clientAwsRttMs: 80,
+  workerAwsRttMs: 10,
+  concurrency: 64,
+  concurrencyRounds: 10,
+  concurrencySize: 1 * MiB,
+  coldStarts: 7,
+  wranglerColdStarts: 3,
+  cpuProfile: false,
+  launcher: "miniflare",
+};
+
+/** The quick smoke run: every row, tiny sizes, about a minute. */
+export const QUICK_PLAN: Plan = {
+  ...FULL_PLAN,
+  mode: "quick",
+  throughputSizes: [256 * 1024, 2 * MiB],
+  throughputRuns: 2,
+  memorySizes: [4 * MiB, 16 * MiB],
+  memoryRuns: 1,
+  latencySize: 100 * 1024,
+  latencyUploads: 10,
+  clientAwsRttMs: 20,
+  workerAwsRttMs: 5,
+  concurrency: 8,
+  concurrencyRounds: 2,
+  concurrencySize: 256 * 1024,
+  coldStarts: 2,
+  wranglerColdStarts: 1,
+};

@@ -1,0 +1,29 @@
+/**
+ * The local S3 as a process of its own for the benchmark: in AWS, S3 and the Participant
+ * Service do not share a CPU, so here they do not share a thread either.
+ *
+ * Run: `deno run -A bench/s3_server.ts`. Prints one JSON line (`{"url": ..., "bucket": ...}`)
+ * once ready; stops on SIGTERM or when stdin closes, removing its data.
+ *
+ * @module
+ */
+
+import { startLocalS3 } from "../local/s3.ts";
+
+if (import.meta.main) {
+  const s3 = await startLocalS3({ port: 0 });
+  console.log(JSON.stringify({ url: s3.url, bucket: s3.bucket }));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await s3.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  (async () => {
+    for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
+    await stop();
+  })();
+}

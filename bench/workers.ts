@@ -1,0 +1,131 @@
+/**
+ * The upload worker under test, in workerd or in Deno, pointed at a benchmark stack.
+ *
+ * @module
+ */
+
+import { startWorker, workerVars } from "../tests/_worker.ts";
+import { textLines } from "../local/lines.ts";
+import type { BenchStack } from "./stack.ts";
+import { findProcesses, readStat } from "./procs.ts";
+
+/** The runtimes the worker runs in. */
+export type Runtime = "workerd" | "deno";
+
+/** How workerd is started: Miniflare (one workerd process) or `wrangler dev`. */
+export type Launcher = "miniflare" | "wrangler";
+
+/** A running worker. */
+export interface BenchWorker {
+  runtime: Runtime;
+  /** Its base URL. */
+  url: string;
+  /** The process that serves its requests (workerd, or the Deno server). */
+  pid: number;
+  /**
+   * The processes whose memory and CPU are the worker's: the Deno server; the workerd that
+   * Miniflare runs; or, under `wrangler dev`, every workerd under wrangler.
+   */
+  workerPids(): number[];
+  /** Stops it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the upload worker in a runtime, configured for a stack: its Participant Service,
+ * its S3 (the only upload host allowed) and a size limit.
+ *
+ * @param runtime `workerd` or `deno`.
+ * @param stack The stack it calls.
+ * @param maxAttachmentBytes The size limit.
+ * @param launcher How workerd is started.
+ * @param cpuProfileDir For Deno: where to write a CPU profile (`--cpu-prof`) when it stops.
+ * @returns The running worker.
+ *
+ * @example
+ * ```ts ignore
+ * import { launchWorker } from "./workers.ts";
+ * const worker = await launchWorker("workerd", stack, 2 ** 30);
+ * await worker.close();
+ * ```
+ */
+export async function launchWorker(
+  runtime: Runtime,
+  stack: BenchStack,
+  maxAttachmentBytes: number,
+  launcher: Launcher = "miniflare",
+  cpuProfileDir?: string,
+): Promise<BenchWorker> {
+  const options = {
+    participantUrl: stack.participantUrl,
+    uploadHosts: [new URL(stack.s3PublicUrl).host],
+    maxAttachmentBytes,
+  };
+  const running = runtime === "deno" && cpuProfileDir
+    ? await startProfiledDeno(workerVars(options), cpuProfileDir)
+    : await startWorker({ runtime, launcher, ...options });
+  return {
+    runtime,
+    url: running.url,
+    pid: running.pid,
+    workerPids: () => {
+      if (runtime === "deno") return [running.pid];
+      // Under wrangler dev, a second workerd (wrangler's proxy) relays every request: count
+      // every workerd under wrangler. Miniflare runs the one workerd that serves the worker.
+      const wrangler = launcher === "wrangler" ? readStat(running.pid)?.ppid : undefined;
+      return wrangler ? findProcesses(wrangler, "workerd") : [running.pid];
+    },
+    close: () => running.close(),
+  };
+}
+
+const DENO_ENTRY = new URL("../worker/deno.ts", import.meta.url).pathname;
+
+/**
+ * Starts `worker/deno.ts` as the test helper does, with `--cpu-prof`: the profile is
+ * written when the server stops on SIGTERM.
+ */
+async function startProfiledDeno(
+  vars: Record<string, string>,
+  cpuProfileDir: string,
+): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--cpu-prof",
+      `--cpu-prof-dir=${cpuProfileDir}`,
+      DENO_ENTRY,
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      "0",
+    ],
+    env: { ...vars, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = textLines(child.stdout);
+  let url: string | undefined;
+  for await (const line of lines) {
+    url = /^listening on (http:\/\/\S+?)\/?$/.exec(line)?.[1];
+    if (url) break;
+  }
+  if (!url) throw new Error("worker/deno.ts ended before it listened");
+  const draining = (async () => {
+    for await (const _ of lines) { /* request logs */ }
+  })();
+  return {
+    url,
+    pid: child.pid,
+    async close() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await draining;
+    },
+  };
+}
