@@ -33,7 +33,7 @@ export function ignoreWithoutChromium(what: string): boolean {
   if (!hasChromium) {
     console.error(
       `${what}: ignored, no Chromium at ${CHROMIUM_PATH}. Install it with ` +
-        "`apt-get install -y chromium` (bash .ci/setup does), or set CHROMIUM_PATH.",
+        "`apt-get install -y chromium` (bash tests/setup.sh does it as root), or set CHROMIUM_PATH.",
     );
   }
   return !hasChromium;

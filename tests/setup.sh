@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond Deno's own npm packages. Safe to run twice.
+# Installs what the test suite needs: the npm packages, and Debian's Chromium for the browser
+# tests when it is missing. `deno task test` runs it first; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx -y deno@2 install --quiet >/dev/null
