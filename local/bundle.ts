@@ -12,7 +12,7 @@
  * @module
  */
 
-import { bundlePageScripts } from "../worker/page_script.ts";
+import { bundleForBrowser, bundlePageScripts } from "../worker/page_script.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -67,28 +67,12 @@ export async function buildWorkerBundle(
       : `export { default } from "../worker/workers.ts";\n`,
   );
   try {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform=browser",
-        "--format=esm",
-        "--minify",
-        entry,
-        "-o",
-        temporary,
-      ],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (code !== 0) throw new Error(`deno bundle failed:\n${new TextDecoder().decode(stderr)}`);
-    const fresh = await Deno.readFile(temporary);
+    const fresh = new TextEncoder().encode(await bundleForBrowser(entry));
     const current = await Deno.readFile(out).catch(() => undefined);
     if (current && current.length === fresh.length && current.every((b, i) => b === fresh[i])) {
       return false;
     }
+    await Deno.writeFile(temporary, fresh);
     await Deno.rename(temporary, out);
     return true;
   } finally {

@@ -36,31 +36,37 @@ export const PAGE_SCRIPT_ENTRIES: Readonly<Record<keyof DevPageScripts, URL>> = 
  */
 export async function bundlePageScripts(): Promise<DevPageScripts> {
   const [page, client] = await Promise.all([
-    bundle(PAGE_SCRIPT_ENTRIES.page),
-    bundle(PAGE_SCRIPT_ENTRIES.client),
+    bundleForBrowser(PAGE_SCRIPT_ENTRIES.page),
+    bundleForBrowser(PAGE_SCRIPT_ENTRIES.client),
   ]);
   return { page, client };
 }
 
-async function bundle(entry: URL): Promise<string> {
+/**
+ * Bundles one module and everything it imports into a single minified ES module for the
+ * browser, with `deno bundle --platform=browser --format=esm --minify`.
+ *
+ * @param entry The module's path or `file:` URL.
+ * @returns The JavaScript.
+ * @throws {Error} With `deno bundle`'s own message when it fails.
+ *
+ * @example
+ * ```ts ignore
+ * import { bundleForBrowser } from "./page_script.ts";
+ * const js = await bundleForBrowser("worker/workers.ts");
+ * ```
+ */
+export async function bundleForBrowser(entry: string | URL): Promise<string> {
+  const path = entry instanceof URL ? entry.pathname : entry;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform=browser",
-      "--format=esm",
-      "--minify",
-      entry.pathname,
-    ],
+    args: ["bundle", "--quiet", "--platform=browser", "--format=esm", "--minify", path],
     cwd: new URL("..", import.meta.url).pathname,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (code !== 0) {
-    throw new Error(
-      `deno bundle ${entry.pathname} failed: ${new TextDecoder().decode(stderr).trim()}`,
-    );
+    throw new Error(`deno bundle ${path} failed: ${new TextDecoder().decode(stderr).trim()}`);
   }
   return new TextDecoder().decode(stdout);
 }
