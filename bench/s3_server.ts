@@ -9,21 +9,10 @@
  */
 
 import { startLocalS3 } from "../local/s3.ts";
+import { stopWith } from "./child.ts";
 
 if (import.meta.main) {
   const s3 = await startLocalS3({ port: 0 });
   console.log(JSON.stringify({ url: s3.url, bucket: s3.bucket }));
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await s3.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
-  (async () => {
-    for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
-    await stop();
-  })();
+  stopWith(() => s3.close());
 }

@@ -21,6 +21,7 @@ import { createLocalService } from "../local/service.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";
 import { objectUrl } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
+import { stopWith } from "./child.ts";
 
 /** What the stack process is asked for. */
 export interface StackRequest {
@@ -142,22 +143,11 @@ if (import.meta.main) {
   };
   console.log(JSON.stringify(info));
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  stopWith(async () => {
     await Promise.allSettled(proxies.map((p) => p.close()));
     await control.shutdown();
     await server.shutdown();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
-  // The parent holds stdin open; when it goes away, so does the stack.
-  (async () => {
-    for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
-    await stop();
-  })();
+  });
 }
 
 function hostPort(url: string): { hostname: string; port: number } {

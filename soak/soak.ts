@@ -11,6 +11,7 @@ import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
 import type { FaultRule } from "../local/faults.ts";
+import { xorshift } from "../local/xorshift.ts";
 
 /** A running worker, as the soak needs it. */
 export interface SoakWorker {
@@ -415,16 +416,6 @@ function rss(pid: number): number {
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function xorshift(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
 }
 
 function sleep(ms: number): Promise<void> {
