@@ -47,14 +47,7 @@ export class FaultInjector {
    * @param rule The rule.
    */
   add(rule: FaultRule): void {
-    let state = (rule.seed ?? 1) >>> 0 || 1;
-    const next = () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 0x1_0000_0000;
-    };
-    this.#rules.push({ rule, left: rule.count ?? 1, next });
+    this.#rules.push({ rule, left: rule.count ?? 1, next: seededRandom(rule.seed ?? 1) });
   }
 
   /** Disarms every rule and resets the counts. */
@@ -90,6 +83,68 @@ export class FaultInjector {
     }
     return undefined;
   }
+}
+
+/**
+ * A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same
+ * sequence, so that faults drawn at a rate repeat exactly from run to run. Small seeds give
+ * well-spread numbers from the first draw on.
+ *
+ * @param seed Any 32-bit number.
+ * @returns The next number of the sequence, on each call.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from "./faults.ts";
+ * const next = seededRandom(7);
+ * const struck = next() < 0.05;
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/**
+ * Rules that share one fault rate among several kinds: together they hit `rate` of an
+ * operation's calls, each kind an equal share. Rules are tried in turn, so each one's rate is
+ * conditional on those before it missing (`r/n`, then `(r/n) / (1 - r/n)`, ...); giving each
+ * `r/n` would hit fewer calls than `r`.
+ *
+ * @param operation The operation the rules hit.
+ * @param kinds The kinds of fault, in turn.
+ * @param rate The share of calls hit, 0–1.
+ * @param seed Seeds the rules (each gets its own seed from it).
+ * @returns The rules, to {@link FaultInjector.add} in this order.
+ *
+ * @example
+ * ```ts
+ * import { FaultInjector, sharedRateRules } from "./faults.ts";
+ * const faults = new FaultInjector();
+ * for (const rule of sharedRateRules("StartAttachmentUpload", ["throttle", "drop"], 0.05, 1)) {
+ *   faults.add(rule);
+ * }
+ * ```
+ */
+export function sharedRateRules(
+  operation: string,
+  kinds: readonly FaultKind[],
+  rate: number,
+  seed: number,
+): FaultRule[] {
+  const share = rate / kinds.length;
+  return kinds.map((kind, i) => ({
+    operation,
+    kind,
+    rate: share / (1 - i * share),
+    seed: seed + 12 * i + 11,
+  }));
 }
 
 /**

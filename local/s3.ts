@@ -81,6 +81,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     bucket,
     directory,
     async close() {
+      // A connection whose upload was cut mid-body can linger in the server for minutes (its
+      // request never ends), and close() waits for every connection: end them all first.
+      (server as unknown as { httpServer?: { closeAllConnections?(): void } }).httpServer
+        ?.closeAllConnections?.();
       await server.close();
       if (ownDirectory) await Deno.remove(directory, { recursive: true }).catch(() => {});
     },
