@@ -1,9 +1,9 @@
 /**
  * `deno task soak`: the full soak through the worker (in workerd unless told otherwise).
- * Prints the figures and a memory reading every 100 uploads, and exits non-zero only on a
- * real loss (an upload lost, duplicated, corrupted or completed behind a reported failure)
- * or a real leak (the worker's memory, read after full garbage collections, 16 MiB or more
- * above its level after the warm-up).
+ * Prints the figures and the memory readings, and exits non-zero only on a real loss (an
+ * upload lost, duplicated, corrupted or completed behind a reported failure) or a real leak:
+ * the worker's memory, read idle after full garbage collections, 16 MiB or more higher after
+ * the second pass of uploads than after the first (see `SoakMemory` in `soak.ts`).
  *
  * ```sh
  * deno task soak                                  # 2,000 uploads, 32 at once, 5% faults

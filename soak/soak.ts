@@ -289,12 +289,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // peak in between.
     const samples: SoakMemory["samples"] = [];
     let peakBytes = 0;
-    const reading = async (idle: boolean) => {
+    const reading = async (idle: boolean, uploads = done) => {
       const before = rss(worker!.pid);
       peakBytes = Math.max(peakBytes, before);
       if (worker!.collectGarbage) await worker!.collectGarbage();
       const sample = {
-        uploads: done,
+        uploads,
         rssBytes: rss(worker!.pid),
         beforeCollectionBytes: before,
         idle,
@@ -322,11 +322,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           outcomes.push(await upload(lane, plan[next++]));
           done++;
           if (done % sampleEvery === 0) {
+            const at = done;
             // One reading at a time; the other lanes keep uploading meanwhile.
             sampling = sampling.then(async () => {
-              const { rssBytes, beforeCollectionBytes } = await reading(false);
+              const { rssBytes, beforeCollectionBytes } = await reading(false, at);
               log(
-                `${done}/${plan.length} uploads, worker RSS ${mib(rssBytes)} ` +
+                `${at}/${plan.length} uploads, worker RSS ${mib(rssBytes)} ` +
                   `(${mib(beforeCollectionBytes)} before collection)`,
               );
             });
