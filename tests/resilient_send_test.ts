@@ -205,6 +205,16 @@ for (const runtime of RUNTIMES) {
       ));
       assert.deepEqual(hungUp, [undefined, undefined, undefined, undefined]);
 
+      // The hang-ups cancelled their uploads to S3 (the broken body ended them: not the URL's
+      // expiry, not a completion). Their log lines also say that their slots of the per-token
+      // limit are free again.
+      for (let i = 0; i < 4; i++) {
+        const line = await rig.worker.waitForLog((l) => l.includes(`/attachments/half${i}.pdf"`));
+        const logged = JSON.parse(line);
+        assert.notEqual(logged.status, 201, line);
+        assert.notEqual(logged.code, "upload_timeout", line);
+      }
+
       // Fewer bytes than declared, the connection kept open: the URL expires, the worker ends it.
       const short = await rawHttp({
         url: `${rig.worker.url}/attachments/short.pdf`,
@@ -230,14 +240,6 @@ for (const runtime of RUNTIMES) {
       const slow = await trickle.catch(() => undefined);
       assert.ok(slow === undefined || slow.status === 504, `got ${slow?.status}`);
 
-      // The hang-ups cancelled their uploads to S3 (the broken body ended them: not the URL's
-      // expiry, not a completion).
-      for (let i = 0; i < 4; i++) {
-        const line = await rig.worker.waitForLog((l) => l.includes(`/attachments/half${i}.pdf"`));
-        const logged = JSON.parse(line);
-        assert.notEqual(logged.status, 201, line);
-        assert.notEqual(logged.code, "upload_timeout", line);
-      }
       await eventually(async () => {
         assert.equal((await rig.attachments()).length, 4, "only the warm-up uploads");
         assert.equal(rig.calls.CompleteAttachmentUpload, 4);
