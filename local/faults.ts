@@ -5,7 +5,7 @@
  * @module
  */
 
-import { xorshift } from "./xorshift.ts";
+import { seededRandom } from "./seeded_random.ts";
 
 /** What happens to an affected call. */
 export type FaultKind = "throttle" | "error" | "delay" | "drop";
@@ -49,7 +49,7 @@ export class FaultInjector {
    * @param rule The rule.
    */
   add(rule: FaultRule): void {
-    this.#rules.push({ rule, left: rule.count ?? 1, next: xorshift(rule.seed ?? 1) });
+    this.#rules.push({ rule, left: rule.count ?? 1, next: seededRandom(rule.seed ?? 1) });
   }
 
   /** Disarms every rule and resets the counts. */
@@ -85,6 +85,42 @@ export class FaultInjector {
     }
     return undefined;
   }
+}
+
+/**
+ * Rules that share one fault rate among several kinds: together they hit `rate` of an
+ * operation's calls, each kind an equal share. Rules are tried in turn, so each one's rate is
+ * conditional on those before it missing (`r/n`, then `(r/n) / (1 - r/n)`, ...); giving each
+ * `r/n` would hit fewer calls than `r`.
+ *
+ * @param operation The operation the rules hit.
+ * @param kinds The kinds of fault, in turn.
+ * @param rate The share of calls hit, 0–1.
+ * @param seed Seeds the rules (each gets its own seed from it).
+ * @returns The rules, to {@link FaultInjector.add} in this order.
+ *
+ * @example
+ * ```ts
+ * import { FaultInjector, sharedRateRules } from "./faults.ts";
+ * const faults = new FaultInjector();
+ * for (const rule of sharedRateRules("StartAttachmentUpload", ["throttle", "drop"], 0.05, 1)) {
+ *   faults.add(rule);
+ * }
+ * ```
+ */
+export function sharedRateRules(
+  operation: string,
+  kinds: readonly FaultKind[],
+  rate: number,
+  seed: number,
+): FaultRule[] {
+  const share = rate / kinds.length;
+  return kinds.map((kind, i) => ({
+    operation,
+    kind,
+    rate: share / (1 - i * share),
+    seed: seed + 12 * i + 11,
+  }));
 }
 
 /**

@@ -34,7 +34,10 @@ export function assertPortFree(hostname: string, port: number, what: string, var
 }
 
 /**
- * Finds a free port on `hostname` by binding port 0.
+ * Finds a free port on `hostname`. It is drawn from below the system's ephemeral range (on
+ * Linux, `/proc/sys/net/ipv4/ip_local_port_range`), so that a port picked now and bound a
+ * moment later by another process is not taken meanwhile by some outgoing connection; where
+ * that range is unknown, the system picks (port 0).
  *
  * @param hostname The address to bind.
  * @returns A port that was free a moment ago.
@@ -46,8 +49,50 @@ export function assertPortFree(hostname: string, port: number, what: string, var
  * ```
  */
 export function freePort(hostname = "127.0.0.1"): number {
+  const low = ephemeralLow();
+  if (low > FIRST_PICKED + 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = FIRST_PICKED + Math.floor(Math.random() * (low - FIRST_PICKED));
+      try {
+        Deno.listen({ hostname, port }).close();
+        return port;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      }
+    }
+  }
   const listener = Deno.listen({ hostname, port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
+}
+
+/**
+ * Whether a server's failure to start reads as a port already taken, so that a caller who
+ * let {@link freePort} pick may pick again.
+ *
+ * @param text The error message or the server's last output.
+ * @returns `true` when it says the address is in use.
+ *
+ * @example
+ * ```ts ignore
+ * import { saysAddressInUse } from "./ports.ts";
+ * saysAddressInUse("bind(...): Address already in use"); // true
+ * ```
+ */
+export function saysAddressInUse(text: string): boolean {
+  return /address already in use|EADDRINUSE|AddrInUse/i.test(text);
+}
+
+/** The lowest port `freePort` draws from; well above the ports services usually take. */
+const FIRST_PICKED = 20_000;
+
+function ephemeralLow(): number {
+  try {
+    const range = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range");
+    const low = Number(range.trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 0;
+  } catch {
+    return 0;
+  }
 }

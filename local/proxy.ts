@@ -7,7 +7,7 @@
  */
 
 import { RequestScanner } from "./http_scan.ts";
-import { xorshift } from "./xorshift.ts";
+import { seededRandom } from "./seeded_random.ts";
 import { assertPortFree } from "./ports.ts";
 
 /** A connection-level fault for the next connections. */
@@ -67,8 +67,19 @@ export interface TcpProxy {
   strikeRequests(faults: RequestFaults | undefined): void;
   /** Request heads seen so far (with `recordHeads`; the latest 10,000), as sent. */
   readonly heads: string[];
-  /** Connections accepted, faults applied, requests seen, and requests struck, so far. */
-  readonly stats: { connections: number; faults: number; requests: number; struck: number };
+  /**
+   * So far: connections accepted, connection faults applied, requests seen, requests seen
+   * while {@link TcpProxy.strikeRequests} was on (those it could strike), and requests struck.
+   */
+  readonly stats: {
+    connections: number;
+    faults: number;
+    requests: number;
+    eligible: number;
+    struck: number;
+  };
+  /** Client connections open right now. */
+  readonly openConnections: number;
   /** Stops listening and cuts every open connection. */
   close(): Promise<void>;
 }
@@ -92,8 +103,9 @@ export function startProxy(options: ProxyOptions): TcpProxy {
   assertPortFree(hostname, port, "proxy", "PROXY_PORT");
   const listener = Deno.listen({ hostname, port });
   const open = new Set<Deno.Conn>();
+  const clients = new Set<Deno.Conn>();
   const faults: ProxyFault[] = [];
-  const stats = { connections: 0, faults: 0, requests: 0, struck: 0 };
+  const stats = { connections: 0, faults: 0, requests: 0, eligible: 0, struck: 0 };
   const heads: string[] = [];
   let striking: { rule: RequestFaults; next: () => number; turn: number } | undefined;
   const onHead = (head: string): ProxyFault | undefined => {
@@ -103,6 +115,7 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       if (heads.length > 10_000) heads.shift();
     }
     if (!striking || striking.rule.faults.length === 0) return undefined;
+    stats.eligible++;
     if (striking.next() >= striking.rule.rate) return undefined;
     stats.struck++;
     return striking.rule.faults[striking.turn++ % striking.rule.faults.length];
@@ -118,10 +131,13 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       for (const conn of open) closeQuietly(conn);
     },
     strikeRequests(rule) {
-      striking = rule ? { rule, next: xorshift(rule.seed ?? 1), turn: 0 } : undefined;
+      striking = rule ? { rule, next: seededRandom(rule.seed ?? 1), turn: 0 } : undefined;
     },
     heads,
     stats,
+    get openConnections() {
+      return clients.size;
+    },
     async close() {
       listener.close();
       for (const conn of open) closeQuietly(conn);
@@ -133,9 +149,13 @@ export function startProxy(options: ProxyOptions): TcpProxy {
     for await (const client of listenerConnections(listener)) {
       stats.connections++;
       open.add(client);
+      clients.add(client);
       const fault = faults.shift();
       if (fault) stats.faults++;
-      handle(client, fault).finally(() => open.delete(client));
+      handle(client, fault).finally(() => {
+        open.delete(client);
+        clients.delete(client);
+      });
     }
   })();
 

@@ -7,7 +7,7 @@
 
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
-import { assertPortFree, freePort } from "./ports.ts";
+import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
 import { WRANGLER_CONFIG } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
@@ -22,6 +22,8 @@ export interface WorkerdOptions {
   port?: number;
   /** Told every line the worker prints. */
   onLine?: (line: string) => void;
+  /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
+  inspectorPort?: number;
 }
 
 /** A worker running in workerd. */
@@ -67,9 +69,27 @@ export function compatibilityDate(): string {
  * ```
  */
 export async function startWorkerd(options: WorkerdOptions): Promise<RunningWorkerd> {
+  assertPortFree(
+    options.hostname ?? "127.0.0.1",
+    options.port ?? 0,
+    "upload worker",
+    "WORKER_PORT",
+  );
+  // A picked port can be taken between the pick and workerd's bind: pick again then.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const picked = !options.port;
+      if (!picked || attempt === 3 || !saysAddressInUse(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const { scriptPath, vars, hostname = "127.0.0.1", onLine } = options;
-  assertPortFree(hostname, options.port ?? 0, "upload worker", "WORKER_PORT");
   const port = options.port || freePort(hostname);
+  const tail: string[] = [];
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -78,6 +98,7 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
     host: hostname,
     port,
     cf: false,
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       for (const stream of [stdout, stderr]) {
         let buffered = "";
@@ -85,13 +106,26 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
           buffered += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
           let newline;
           while ((newline = buffered.indexOf("\n")) >= 0) {
-            onLine?.(buffered.slice(0, newline));
+            const line = buffered.slice(0, newline);
+            tail.push(line);
+            if (tail.length > 20) tail.shift();
+            onLine?.(line);
             buffered = buffered.slice(newline + 1);
           }
         });
       }
     },
   });
-  const url = (await mf.ready).href.replace(/\/$/, "");
-  return { url, port, close: () => mf.dispose() };
+  let ready: URL;
+  try {
+    ready = await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw new Error(
+      `workerd did not start on ${hostname}:${port}: ${error}; its last output:\n${
+        tail.join("\n")
+      }`,
+    );
+  }
+  return { url: ready.href.replace(/\/$/, ""), port, close: () => mf.dispose() };
 }

@@ -5,7 +5,7 @@
  */
 
 import { textLines } from "./lines.ts";
-import { freePort } from "./ports.ts";
+import { freePort, saysAddressInUse } from "./ports.ts";
 
 /** The wrangler release the project runs (the newest that runs on Node 20). */
 export const WRANGLER = "npm:wrangler@4.86.0";
@@ -61,6 +61,18 @@ export interface WranglerDev {
  * ```
  */
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  // A picked port can be taken between the pick and wrangler's bind: pick again then.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const picked = options.port === 0;
+      if (!picked || attempt === 3 || !saysAddressInUse(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
   const { hostname = "127.0.0.1", readyTimeoutMs = 90_000 } = options;
   const port = options.port === 0 ? freePort(hostname) : options.port;
   const args = [

@@ -10,8 +10,8 @@ import { createParticipantClient, type ParticipantClient } from "../src/client.t
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
-import type { FaultRule } from "../local/faults.ts";
-import { xorshift } from "../local/xorshift.ts";
+import { sharedRateRules } from "../local/faults.ts";
+import { seededRandom } from "../local/seeded_random.ts";
 
 /** A running worker, as the soak needs it. */
 export interface SoakWorker {
@@ -19,6 +19,12 @@ export interface SoakWorker {
   url: string;
   /** The process whose memory is watched. */
   pid: number;
+  /**
+   * Runs a full garbage collection in the worker's process and waits for it. When given, every
+   * memory reading is taken right after one, so that it counts live memory (plus what the
+   * allocator keeps), not garbage the collector has yet to come back for.
+   */
+  collectGarbage?: () => Promise<void>;
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -49,6 +55,15 @@ export interface SoakOptions {
   maxAttempts?: number;
   /** The run stops starting uploads past this. @default {900_000} */
   timeLimitMs?: number;
+  /**
+   * The share of the uploads in the first pass; memory growth is judged over the second.
+   * @default {0.5}
+   */
+  firstPassShare?: number;
+  /** Uploads between two memory readings during the run. @default {100} */
+  sampleEvery?: number;
+  /** How long the worker idles after the last upload before the final reading. @default {1000} */
+  settleMs?: number;
   /** Told of progress, one line at a time. */
   log?: (line: string) => void;
 }
@@ -73,18 +88,55 @@ export interface SoakReport {
   duplicates: number;
   /** Faults injected: Participant Service calls and S3 requests hit. */
   faultsInjected: { service: number; s3: number };
-  /** Upstream calls seen: Participant Service calls and S3 requests. */
+  /**
+   * The upstream calls that faults could hit (while they were armed): StartAttachmentUpload and
+   * CompleteAttachmentUpload calls, and S3 requests (the `PUT`s).
+   */
   upstreamCalls: { service: number; s3: number };
-  /** The worker's resident memory after warm-up and at the end, in bytes. */
-  memory: { startBytes: number; endBytes: number; growthBytes: number };
+  /** The worker's resident memory (RSS). */
+  memory: SoakMemory;
   /** Wall time of the uploads, in milliseconds. */
   durationMs: number;
   /** Every problem the cross-check found, for people. */
   problems: string[];
 }
 
+/**
+ * The worker's resident memory (RSS) over a soak, in bytes. The uploads run in two passes on
+ * one worker; the idle readings (`baselineBytes`, `startBytes`, `endBytes`) are taken with no
+ * upload in flight, every client connection closed, after `settleMs`. Growth is judged over
+ * the second pass: a leak grows again with more uploads, a runtime's or an allocator's
+ * high-water mark, reached in the first pass, does not.
+ */
+export interface SoakMemory {
+  /** Idle, after the first two rounds (the first of them all at `maxBytes`, at once). */
+  baselineBytes: number;
+  /** Idle, after the first pass (`firstPassShare` of the uploads). */
+  startBytes: number;
+  /** The highest reading after the baseline (read every 200 ms, collections or not). */
+  peakBytes: number;
+  /** Idle, after the second pass (all uploads done). */
+  endBytes: number;
+  /** `endBytes - startBytes`: the growth over the second pass. */
+  growthBytes: number;
+  /** Whether each reading followed a full garbage collection (see `collectGarbage`). */
+  collected: boolean;
+  /**
+   * A reading every `sampleEvery` uploads (uploads in flight, connections open) and the idle
+   * ones: RSS after the collection, and just before it.
+   */
+  samples: {
+    uploads: number;
+    rssBytes: number;
+    beforeCollectionBytes: number;
+    idle: boolean;
+  }[];
+}
+
 interface Lane {
   chat: { connectionToken: string };
+  /** The lane's own connection to the worker (kept alive from one upload to the next). */
+  http: Deno.HttpClient;
 }
 
 interface Outcome {
@@ -122,30 +174,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     seed = 1,
     maxAttempts = 8,
     timeLimitMs = 900_000,
+    sampleEvery = 100,
+    firstPassShare = 0.5,
+    settleMs = 1000,
     log = () => {},
   } = options;
-  const random = xorshift(seed);
-  const calls = { service: 0 };
+  const random = seededRandom(seed);
   const stack = await startLocalStack({
     s3Port: 0,
     participantPort: 0,
     maxAttachmentsPerChat: uploads + 1,
-    log: (line) => {
-      if (/ (Start|Complete)AttachmentUpload /.test(line)) calls.service++;
-    },
   });
   const s3Port = Number(new URL(stack.s3.url).port);
   const proxy = startProxy({ target: { hostname: "127.0.0.1", port: s3Port } });
   stack.service.s3.publicUrl = proxy.url;
   let worker: SoakWorker | undefined;
+  let peakTimer: ReturnType<typeof setInterval> | undefined;
+  const lanes: Lane[] = [];
   try {
     worker = await options.startWorker({
       participantUrl: stack.participantUrl,
       uploadHosts: [new URL(proxy.url).host],
     });
     const client = createParticipantClient({ endpoint: stack.participantUrl });
-    const lanes: Lane[] = [];
-    for (let i = 0; i < concurrency; i++) lanes.push({ chat: await openChat(client) });
+    for (let i = 0; i < concurrency; i++) {
+      lanes.push({ chat: await openChat(client), http: Deno.createHttpClient({}) });
+    }
+    // Hangs up every lane's connection to the worker; the next upload opens a new one.
+    const hangUp = () => {
+      for (const lane of lanes) {
+        lane.http.close();
+        lane.http = Deno.createHttpClient({});
+      }
+    };
 
     // One pool of bytes; each upload is a slice of it, so its digest is cheap to know.
     const pool = new Uint8Array(maxBytes + 4096);
@@ -184,6 +245,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
               "Content-Type": "application/pdf",
             },
             body,
+            client: lane.http,
           });
           status = response.status;
           const answer = await response.json().catch(() => ({}));
@@ -206,29 +268,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return outcome;
     };
 
-    // Warm up (pools, buffers, code paths) with two rounds, the largest size among them,
-    // before memory is first read; the warm-up uploads count.
-    const warmUp = Math.min(concurrency * 2, plan.length);
-    if (warmUp > 0) plan[0].size = maxBytes;
-    let next = 0;
-    await Promise.all(lanes.map(async (lane) => {
-      while (next < warmUp) outcomes.push(await upload(lane, plan[next++]));
-    }));
-    const startBytes = rss(worker.pid);
-    log(`warm: ${warmUp} uploads, worker RSS ${(startBytes / 2 ** 20).toFixed(1)} MiB`);
-
-    // Faults from here on.
-    const serviceRules: FaultRule[] = [];
+    // Faults from the first upload on: `faultRate` of the service calls, a third each
+    // throttled, failed and dropped; `faultRate` of the S3 requests.
     for (const operation of ["StartAttachmentUpload", "CompleteAttachmentUpload"]) {
-      serviceRules.push(
-        { operation, kind: "throttle", rate: faultRate / 3, seed: seed + 11 },
-        { operation, kind: "error", rate: faultRate / 3, seed: seed + 23 },
-        { operation, kind: "drop", rate: faultRate / 3, seed: seed + 37 },
-      );
+      const kinds = ["throttle", "error", "drop"] as const;
+      for (const rule of sharedRateRules(operation, kinds, faultRate, seed)) {
+        stack.service.faults.add(rule);
+      }
     }
-    for (const rule of serviceRules) stack.service.faults.add(rule);
-    const servicesBefore = calls.service;
-    const s3Before = proxy.stats.requests;
     proxy.strikeRequests({
       rate: faultRate,
       seed: seed + 101,
@@ -239,23 +286,83 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ],
     });
 
+    // Memory readings: after a full collection where the worker offers one; a timer keeps the
+    // peak in between.
+    const samples: SoakMemory["samples"] = [];
+    let peakBytes = 0;
+    const reading = async (idle: boolean, uploads = done) => {
+      const before = rss(worker!.pid);
+      peakBytes = Math.max(peakBytes, before);
+      if (worker!.collectGarbage) await worker!.collectGarbage();
+      const sample = {
+        uploads,
+        rssBytes: rss(worker!.pid),
+        beforeCollectionBytes: before,
+        idle,
+      };
+      samples.push(sample);
+      return sample;
+    };
+    // The worker idle: no upload in flight, no client connection open, a moment to settle.
+    const idleReading = async (label: string) => {
+      hangUp();
+      await sleep(settleMs);
+      const sample = await reading(true);
+      log(`${label}: ${done} uploads, idle worker RSS ${mib(sample.rssBytes)}`);
+      return sample.rssBytes;
+    };
+
     const started = performance.now();
-    const deadline = Date.now() + timeLimitMs;
-    let done = warmUp;
-    await Promise.all(lanes.map(async (lane) => {
-      while (next < plan.length && Date.now() < deadline) {
-        const job = plan[next++];
-        outcomes.push(await upload(lane, job));
-        done++;
-        if (done % 100 === 0) log(`${done}/${plan.length} uploads`);
-      }
-    }));
+    const deadline = started + timeLimitMs;
+    let next = 0;
+    let done = 0;
+    const runUntil = async (until: number) => {
+      let sampling = Promise.resolve();
+      await Promise.all(lanes.map(async (lane) => {
+        while (next < until && performance.now() < deadline) {
+          outcomes.push(await upload(lane, plan[next++]));
+          done++;
+          if (done % sampleEvery === 0) {
+            const at = done;
+            // One reading at a time; the other lanes keep uploading meanwhile.
+            sampling = sampling.then(async () => {
+              const { rssBytes, beforeCollectionBytes } = await reading(false, at);
+              log(
+                `${at}/${plan.length} uploads, worker RSS ${mib(rssBytes)} ` +
+                  `(${mib(beforeCollectionBytes)} before collection)`,
+              );
+            });
+          }
+        }
+      }));
+      await sampling;
+    };
+
+    // The first pass: a burst of the largest size on every lane at once, then a round more
+    // (the baseline), then up to half of the uploads (the start). The second pass: the rest,
+    // on new connections (the end). Every upload counts.
+    const burst = Math.min(concurrency * 2, plan.length);
+    for (let i = 0; i < Math.min(concurrency, plan.length); i++) plan[i].size = maxBytes;
+    await runUntil(burst);
+    const baselineBytes = await idleReading("baseline");
+    peakTimer = setInterval(() => peakBytes = Math.max(peakBytes, rss(worker!.pid)), 200);
+    await runUntil(Math.max(burst, Math.floor(plan.length * firstPassShare)));
+    const startBytes = await idleReading("first pass");
+    await runUntil(plan.length);
     const durationMs = performance.now() - started;
+    const struck = {
+      service: [...stack.service.faults.hits.values()].reduce((a, b) => a + b, 0),
+      s3: proxy.stats.struck,
+    };
+    const eligible = {
+      service: (stack.service.faults.calls.get("StartAttachmentUpload") ?? 0) +
+        (stack.service.faults.calls.get("CompleteAttachmentUpload") ?? 0),
+      s3: proxy.stats.eligible,
+    };
     proxy.strikeRequests(undefined);
-    const serviceFaults = [...stack.service.faults.hits.values()].reduce((a, b) => a + b, 0);
     stack.service.faults.clear();
-    await sleep(200);
-    const endBytes = rss(worker.pid);
+    const endBytes = await idleReading("second pass");
+    clearInterval(peakTimer);
 
     // The cross-check: what the client was told against what the chats hold.
     const problems: string[] = [];
@@ -332,19 +439,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       bytesVerified,
       silentLosses,
       duplicates,
-      faultsInjected: {
-        service: serviceFaults,
-        s3: proxy.stats.struck,
+      faultsInjected: struck,
+      upstreamCalls: eligible,
+      memory: {
+        baselineBytes,
+        startBytes,
+        peakBytes,
+        endBytes,
+        growthBytes: endBytes - startBytes,
+        collected: worker.collectGarbage !== undefined,
+        samples,
       },
-      upstreamCalls: {
-        service: calls.service - servicesBefore,
-        s3: proxy.stats.requests - s3Before,
-      },
-      memory: { startBytes, endBytes, growthBytes: endBytes - startBytes },
       durationMs,
       problems,
     };
   } finally {
+    clearInterval(peakTimer);
+    for (const lane of lanes) lane.http.close();
     await worker?.close();
     await proxy.close();
     await stack.close();
@@ -358,22 +469,53 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
  * @returns Lines for people.
  */
 export function formatSoakReport(report: SoakReport): string {
-  const mib = (n: number) => (n / 2 ** 20).toFixed(1) + " MiB";
   const kinds = Object.entries(report.errorsByKind).sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+  const share = (part: number, whole: number) =>
+    `${part} of ${whole} (${whole ? ((100 * part) / whole).toFixed(1) : "0.0"}%)`;
+  const signed = (n: number) => `${n >= 0 ? "+" : "−"}${mib(Math.abs(n))}`;
+  const { memory } = report;
   return [
     `uploads:          ${report.uploads} (${report.completed} completed, ${report.failed} failed)`,
     `errors by kind:   ${kinds}`,
     `retries:          ${report.retries}`,
     `bytes verified:   ${report.bytesVerified} (${mib(report.bytesVerified)})`,
-    `faults injected:  ${report.faultsInjected.service} of ${report.upstreamCalls.service} service calls, ${report.faultsInjected.s3} of ${report.upstreamCalls.s3} S3 requests`,
+    `faults injected:  ${share(report.faultsInjected.service, report.upstreamCalls.service)} ` +
+    `service calls, ${share(report.faultsInjected.s3, report.upstreamCalls.s3)} S3 requests`,
     `silent losses:    ${report.silentLosses}`,
     `duplicates:       ${report.duplicates}`,
-    `worker memory:    ${mib(report.memory.startBytes)} → ${mib(report.memory.endBytes)} (${
-      report.memory.growthBytes >= 0 ? "+" : ""
-    }${mib(report.memory.growthBytes)})`,
+    `worker memory:    baseline ${mib(memory.baselineBytes)}, after the first pass ` +
+    `${mib(memory.startBytes)}, peak ${mib(memory.peakBytes)}, end ${mib(memory.endBytes)}`,
+    `memory growth:    ${signed(memory.growthBytes)} over the second pass ` +
+    `(${signed(memory.endBytes - memory.baselineBytes)} since the baseline; ` +
+    `${
+      memory.collected ? "idle readings after full garbage collections" : "no collections forced"
+    })`,
     `duration:         ${(report.durationMs / 1000).toFixed(1)} s`,
   ].join("\n");
+}
+
+/**
+ * The memory readings of a report, one line per reading, for people.
+ *
+ * @param memory The report's memory figures.
+ * @returns Lines such as `1000 uploads: 98.2 MiB (131.0 MiB before collection)`.
+ *
+ * @example
+ * ```ts ignore
+ * console.error(formatMemorySamples(report.memory));
+ * ```
+ */
+export function formatMemorySamples(memory: SoakMemory): string {
+  return memory.samples.map((s) =>
+    `${String(s.uploads).padStart(6)} uploads: ${mib(s.rssBytes)}` +
+    (memory.collected ? ` (${mib(s.beforeCollectionBytes)} before collection)` : "") +
+    (s.idle ? ", idle" : "")
+  ).join("\n");
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 function pickSize(random: () => number, min: number, max: number): number {

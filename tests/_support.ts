@@ -479,6 +479,74 @@ export function openSockets(pid: number): number {
   return sockets;
 }
 
+/** One TCP connection of a process, from `/proc/net/tcp` (Linux). */
+export interface TcpConnection {
+  /** The process's own port. */
+  localPort: number;
+  /** The peer's port. */
+  remotePort: number;
+  /** The TCP state, such as `ESTABLISHED`, `LISTEN` or `CLOSE_WAIT`. */
+  state: string;
+}
+
+const TCP_STATES: Record<string, string> = {
+  "01": "ESTABLISHED",
+  "02": "SYN_SENT",
+  "03": "SYN_RECV",
+  "04": "FIN_WAIT1",
+  "05": "FIN_WAIT2",
+  "06": "TIME_WAIT",
+  "07": "CLOSE",
+  "08": "CLOSE_WAIT",
+  "09": "LAST_ACK",
+  "0A": "LISTEN",
+  "0B": "CLOSING",
+};
+
+/**
+ * Lists the TCP connections a process holds open (its socket descriptors matched with
+ * `/proc/net/tcp` and `tcp6`), so that a test can tell a connection from a client apart from
+ * a pooled one to an upstream (Linux).
+ *
+ * @param pid The process id.
+ * @returns Its TCP sockets, listening ones included.
+ *
+ * @example
+ * ```ts ignore
+ * const fromClients = tcpConnections(worker.pid)
+ *   .filter((c) => c.localPort === workerPort && c.state !== "LISTEN");
+ * ```
+ */
+export function tcpConnections(pid: number): TcpConnection[] {
+  const inodes = new Set<string>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`));
+      if (match) inodes.add(match[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const found: TcpConnection[] = [];
+  for (const table of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/net/${table}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || !inodes.has(fields[9])) continue;
+      const port = (address: string) => parseInt(address.split(":")[1], 16);
+      found.push({
+        localPort: port(fields[1]),
+        remotePort: port(fields[2]),
+        state: TCP_STATES[fields[3]] ?? fields[3],
+      });
+    }
+  }
+  return found;
+}
+
 /**
  * Waits until `check` passes, trying every 50 ms for up to `timeoutMs`; throws its last
  * failure otherwise. For settling asynchronous effects (a cancelled upload, a closed socket),
@@ -540,6 +608,8 @@ export interface RigOptions {
   vars?: Record<string, string>;
   /** `CORS_ORIGINS`. */
   corsOrigins?: string[];
+  /** Open the worker's inspector, for `worker.collectGarbage()`. @default {false} */
+  inspect?: boolean;
 }
 
 /**
@@ -573,6 +643,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
       uploadHosts: [new URL(proxy.url).host],
       corsOrigins: options.corsOrigins,
       vars: options.vars,
+      inspect: options.inspect,
     });
   } catch (error) {
     await proxy.close();

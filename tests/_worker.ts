@@ -10,7 +10,9 @@ import { buildWorkerBundle } from "../local/bundle.ts";
 import { textLines } from "../local/lines.ts";
 import { startWranglerDev } from "../local/wrangler.ts";
 import { startWorkerd } from "../local/workerd.ts";
+import { freePort } from "../local/ports.ts";
 import { descendantProcesses } from "./_support.ts";
+import { collectGarbage } from "./_inspector.ts";
 
 /** Where the worker runs. */
 export type WorkerRuntime = "workerd" | "deno";
@@ -33,6 +35,12 @@ export interface StartWorkerOptions {
   corsOrigins?: string[];
   /** Any other variables. */
   vars?: Record<string, string>;
+  /**
+   * Open the runtime's inspector on a free port of 127.0.0.1, so that
+   * {@link StartedWorker.collectGarbage} works (not with the `wrangler` launcher).
+   * @default {false}
+   */
+  inspect?: boolean;
 }
 
 /** A running worker. */
@@ -51,6 +59,11 @@ export interface StartedWorker {
    * @param timeoutMs How long to wait before failing. @default {30000}
    */
   waitForLog(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /**
+   * Runs a full garbage collection in every isolate of the worker's process and waits for it;
+   * only where the worker was started with `inspect`.
+   */
+  collectGarbage?: () => Promise<void>;
   /** Stops the worker and its processes. */
   close(): Promise<void>;
 }
@@ -105,10 +118,21 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     });
   };
 
+  const inspectorPort = options.inspect ? freePort() : undefined;
+  const inspector = `http://127.0.0.1:${inspectorPort}`;
   if (options.runtime === "deno") {
-    return { ...await startDeno(vars, record), runtime: "deno", logs, waitForLog };
+    return {
+      ...await startDeno(vars, record, inspectorPort),
+      runtime: "deno",
+      logs,
+      waitForLog,
+      ...(inspectorPort
+        ? { collectGarbage: async () => void await collectGarbage(inspector, "collect") }
+        : {}),
+    };
   }
   if (options.launcher === "wrangler") {
+    if (options.inspect) throw new Error("inspect needs the miniflare launcher");
     const script = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
     const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
@@ -117,7 +141,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     const own = workerd.find((p) => p.cmdline.includes("--inspector-addr")) ?? workerd[0];
     return { runtime: "workerd", url: dev.url, pid: own.pid, logs, waitForLog, close: dev.close };
   }
-  return { ...await startMiniflare(vars, record), runtime: "workerd", logs, waitForLog };
+  return {
+    ...await startMiniflare(vars, record, inspectorPort),
+    runtime: "workerd",
+    logs,
+    waitForLog,
+    ...(inspectorPort
+      ? { collectGarbage: async () => void await collectGarbage(inspector, "snapshot") }
+      : {}),
+  };
 }
 
 /**
@@ -147,9 +179,10 @@ export function workerVars(options: Omit<StartWorkerOptions, "runtime">): Record
 async function startMiniflare(
   vars: Record<string, string>,
   record: (line: string) => void,
+  inspectorPort?: number,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const scriptPath = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
-  const worker = await startWorkerd({ scriptPath, vars, onLine: record });
+  const worker = await startWorkerd({ scriptPath, vars, onLine: record, inspectorPort });
   const socket = `--socket-addr=entry=127.0.0.1:${worker.port}`;
   const own = descendantProcesses(Deno.pid).find((p) =>
     p.name === "workerd" && readCmdline(p.pid).includes(socket)
@@ -164,6 +197,7 @@ async function startMiniflare(
 async function startDeno(
   vars: Record<string, string>,
   record: (line: string) => void,
+  inspectorPort?: number,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const env: Record<string, string> = { ...vars, NO_COLOR: "1" };
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
@@ -177,6 +211,7 @@ async function startDeno(
       "--allow-env",
       // DEV_PAGE=true bundles the page's scripts at start (deno bundle).
       ...(vars.DEV_PAGE === "true" ? ["--allow-read", "--allow-run"] : []),
+      ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
       new URL("../worker/deno.ts", import.meta.url).pathname,
       "--hostname",
       "127.0.0.1",

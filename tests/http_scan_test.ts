@@ -73,8 +73,11 @@ Deno.test("the proxy records request heads and strikes single requests on kept-a
     assert.ok(struck.length <= proxy.stats.struck);
     assert.ok(struck.length > 3 && struck.length < 17, `${struck.length} of 20 struck`);
     assert.ok(struck.some((o) => o.startsWith("503 ") && o.includes("<Code>SlowDown</Code>")));
+    // Only the requests seen while striking was on could be struck: the rate's denominator.
+    assert.equal(proxy.stats.eligible, proxy.stats.requests - 5);
     proxy.strikeRequests(undefined);
     assert.equal(await put(99), "200 got 1000");
+    assert.equal(proxy.stats.eligible, proxy.stats.requests - 6, "off: not eligible");
   } finally {
     await proxy.close();
     await server.shutdown();

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { eventually, randomBytes, rawHttp, startRig } from "./_support.ts";
+import {
+  eventually,
+  processMemory,
+  randomBytes,
+  rawHttp,
+  startRig,
+  tcpConnections,
+} from "./_support.ts";
 import type { WorkerRuntime } from "./_worker.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
@@ -164,20 +171,49 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`${runtime}: a client that hangs up, stops short or trickles past the URL's expiry leaves no attachment and no open connection`, async () => {
-    const rig = await startRig(runtime, { uploadUrlTtlSeconds: 2 });
+  Deno.test(`${runtime}: a client that hangs up, stops short or trickles past the URL's expiry leaves no attachment, no open connection and no memory behind`, async () => {
+    const rig = await startRig(runtime, { uploadUrlTtlSeconds: 2, inspect: true });
     try {
-      // Warm the worker's connection pools, then take the baseline.
-      assert.equal((await rig.upload("warm.pdf", randomBytes(1000), pdf)).status, 201);
-      const url = `${rig.worker.url}/attachments/half.pdf`;
+      const pid = rig.worker.pid;
+      const workerPort = Number(new URL(rig.worker.url).port);
+      const fromClients = () =>
+        tcpConnections(pid).filter((c) => c.localPort === workerPort && c.state !== "LISTEN");
+      // Warm the worker's connection pools (four at once, as below), then take the baseline:
+      // the test's own pooled connections to the worker, the worker's to S3, its memory.
+      const warm = await Promise.all(
+        [1, 2, 3, 4].map((i) => rig.upload(`warm${i}.pdf`, randomBytes(100_000, i), pdf)),
+      );
+      assert.deepEqual(warm.map((w) => w.status), [201, 201, 201, 201]);
+      await rig.worker.collectGarbage!();
+      const before = {
+        clients: fromClients().length,
+        s3: rig.proxy.openConnections,
+        rss: processMemory(pid).rss,
+      };
+
+      // Four clients declare 20 MB each and hang up after 10 MB: 40 MB that must not stay.
       const headers = { "X-Amz-Bearer": rig.token, "Content-Type": "application/pdf" };
-      const hungUp = await rawHttp({
-        url,
-        headers: { ...headers, "Content-Length": "2000000" },
-        body: randomBytes(2_000_000),
-        hangUpAfterBytes: 300_000,
-      });
-      assert.equal(hungUp, undefined);
+      const MiB = 2 ** 20;
+      const chunk = randomBytes(MiB, 9);
+      const hungUp = await Promise.all([0, 1, 2, 3].map((i) =>
+        rawHttp({
+          url: `${rig.worker.url}/attachments/half${i}.pdf`,
+          headers: { ...headers, "Content-Length": String(20 * MiB) },
+          body: Array(20).fill(chunk),
+          hangUpAfterBytes: 10 * MiB,
+        })
+      ));
+      assert.deepEqual(hungUp, [undefined, undefined, undefined, undefined]);
+
+      // The hang-ups cancelled their uploads to S3 (the broken body ended them: not the URL's
+      // expiry, not a completion). Their log lines also say that their slots of the per-token
+      // limit are free again.
+      for (let i = 0; i < 4; i++) {
+        const line = await rig.worker.waitForLog((l) => l.includes(`/attachments/half${i}.pdf"`));
+        const logged = JSON.parse(line);
+        assert.notEqual(logged.status, 201, line);
+        assert.notEqual(logged.code, "upload_timeout", line);
+      }
 
       // Fewer bytes than declared, the connection kept open: the URL expires, the worker ends it.
       const short = await rawHttp({
@@ -205,9 +241,15 @@ for (const runtime of RUNTIMES) {
       assert.ok(slow === undefined || slow.status === 504, `got ${slow?.status}`);
 
       await eventually(async () => {
-        assert.equal((await rig.attachments()).length, 1, "only the warm-up upload");
-        assert.equal(rig.calls.CompleteAttachmentUpload, 1);
+        assert.equal((await rig.attachments()).length, 4, "only the warm-up uploads");
+        assert.equal(rig.calls.CompleteAttachmentUpload, 4);
+        // Every connection of the broken requests is closed, on both sides of the worker.
+        assert.ok(fromClients().length <= before.clients, JSON.stringify(fromClients()));
+        assert.ok(rig.proxy.openConnections <= before.s3, `${rig.proxy.openConnections} to S3`);
       });
+      await rig.worker.collectGarbage!();
+      const grew = processMemory(pid).rss - before.rss;
+      assert.ok(grew < 16 * MiB, `the worker kept ${(grew / MiB).toFixed(1)} MiB`);
     } finally {
       await rig.close();
     }

@@ -87,10 +87,15 @@ export class UploadMemory {
    */
   async remember(token: string, key: string, upload: RememberedUpload): Promise<void> {
     const id = await digest(token, key);
+    const now = this.#now();
     this.#entries.delete(id);
-    this.#entries.set(id, { upload, expires: this.#now() + this.#ttlMs });
-    while (this.#entries.size > this.#maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(id, { upload, expires: now + this.#ttlMs });
+    // Entries sit in the order they were last remembered, which is the order they expire in:
+    // drop the expired ones from the front (so that a quiet instance does not hold them until
+    // they are looked up), then the oldest beyond the bound.
+    for (const [oldest, entry] of this.#entries) {
+      if (entry.expires > now && this.#entries.size <= this.#maxEntries) break;
+      this.#entries.delete(oldest);
     }
   }
 }
