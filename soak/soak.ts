@@ -20,11 +20,12 @@ export interface SoakWorker {
   /** The process whose memory is watched. */
   pid: number;
   /**
-   * Runs a full garbage collection in the worker's process and waits for it. When given, every
-   * memory reading is taken right after one, so that it counts live memory (plus what the
-   * allocator keeps), not garbage the collector has yet to come back for.
+   * Runs a full garbage collection in the worker's process, waits for it and returns the bytes
+   * that stay live in its JavaScript heaps. When given, every memory reading is taken right
+   * after one, so that it counts live memory (plus what the allocator keeps), not garbage the
+   * collector has yet to come back for, and the live heap is read with it.
    */
-  collectGarbage?: () => Promise<void>;
+  collectGarbage?: () => Promise<number>;
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -122,6 +123,11 @@ export interface SoakMemory {
   /** Whether each reading followed a full garbage collection (see `collectGarbage`). */
   collected: boolean;
   /**
+   * The live JavaScript heap (ArrayBuffers included) at the idle readings, after their
+   * collections: what the worker's own code holds, apart from the runtime's native memory.
+   */
+  heap?: { baselineBytes: number; startBytes: number; endBytes: number };
+  /**
    * A reading every `sampleEvery` uploads (uploads in flight, connections open) and the idle
    * ones: RSS after the collection, and just before it.
    */
@@ -129,6 +135,8 @@ export interface SoakMemory {
     uploads: number;
     rssBytes: number;
     beforeCollectionBytes: number;
+    /** The live JavaScript heap after the collection. */
+    heapBytes?: number;
     idle: boolean;
   }[];
 }
@@ -293,11 +301,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const reading = async (idle: boolean, uploads = done) => {
       const before = rss(worker!.pid);
       peakBytes = Math.max(peakBytes, before);
-      if (worker!.collectGarbage) await worker!.collectGarbage();
+      const heapBytes = worker!.collectGarbage ? await worker!.collectGarbage() : undefined;
       const sample = {
         uploads,
         rssBytes: rss(worker!.pid),
         beforeCollectionBytes: before,
+        ...(heapBytes !== undefined ? { heapBytes } : {}),
         idle,
       };
       samples.push(sample);
@@ -309,7 +318,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await sleep(settleMs);
       const sample = await reading(true);
       log(`${label}: ${done} uploads, idle worker RSS ${mib(sample.rssBytes)}`);
-      return sample.rssBytes;
+      return sample;
     };
 
     const started = performance.now();
@@ -344,10 +353,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const burst = Math.min(concurrency * 2, plan.length);
     for (let i = 0; i < Math.min(concurrency, plan.length); i++) plan[i].size = maxBytes;
     await runUntil(burst);
-    const baselineBytes = await idleReading("baseline");
+    const baseline = await idleReading("baseline");
     peakTimer = setInterval(() => peakBytes = Math.max(peakBytes, rss(worker!.pid)), 200);
     await runUntil(Math.max(burst, Math.floor(plan.length * firstPassShare)));
-    const startBytes = await idleReading("first pass");
+    const start = await idleReading("first pass");
     await runUntil(plan.length);
     const durationMs = performance.now() - started;
     const struck = {
@@ -361,7 +370,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     proxy.strikeRequests(undefined);
     stack.service.faults.clear();
-    const endBytes = await idleReading("second pass");
+    const end = await idleReading("second pass");
     clearInterval(peakTimer);
 
     // The cross-check: what the client was told against what the chats hold.
@@ -442,12 +451,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       faultsInjected: struck,
       upstreamCalls: eligible,
       memory: {
-        baselineBytes,
-        startBytes,
+        baselineBytes: baseline.rssBytes,
+        startBytes: start.rssBytes,
         peakBytes,
-        endBytes,
-        growthBytes: endBytes - startBytes,
+        endBytes: end.rssBytes,
+        growthBytes: end.rssBytes - start.rssBytes,
         collected: worker.collectGarbage !== undefined,
+        ...(end.heapBytes !== undefined
+          ? {
+            heap: {
+              baselineBytes: baseline.heapBytes!,
+              startBytes: start.heapBytes!,
+              endBytes: end.heapBytes,
+            },
+          }
+          : {}),
         samples,
       },
       durationMs,
@@ -491,6 +509,12 @@ export function formatSoakReport(report: SoakReport): string {
     `${
       memory.collected ? "idle readings after full garbage collections" : "no collections forced"
     })`,
+    ...(memory.heap
+      ? [
+        `live JS heap:     baseline ${mib(memory.heap.baselineBytes)}, after the first pass ` +
+        `${mib(memory.heap.startBytes)}, end ${mib(memory.heap.endBytes)}`,
+      ]
+      : []),
     `duration:         ${(report.durationMs / 1000).toFixed(1)} s`,
   ].join("\n");
 }
@@ -510,6 +534,7 @@ export function formatMemorySamples(memory: SoakMemory): string {
   return memory.samples.map((s) =>
     `${String(s.uploads).padStart(6)} uploads: ${mib(s.rssBytes)}` +
     (memory.collected ? ` (${mib(s.beforeCollectionBytes)} before collection)` : "") +
+    (s.heapBytes !== undefined ? `, live JS heap ${mib(s.heapBytes)}` : "") +
     (s.idle ? ", idle" : "")
   ).join("\n");
 }

@@ -23,19 +23,20 @@ interface InspectorTarget {
 }
 
 /**
- * Asks every isolate behind an inspector for a full garbage collection and waits until each
- * has done it.
+ * Asks every isolate behind an inspector for a full garbage collection, waits until each has
+ * done it, and then reads what stays live in their JavaScript heaps (`Runtime.getHeapUsage`:
+ * the V8 heap's used size plus the ArrayBuffer backing stores outside it).
  *
  * @param inspector The inspector's base URL, such as `http://127.0.0.1:9229`.
  * @param method How to ask (see {@link CollectionMethod}).
  * @param timeoutMs How long one isolate may take.
- * @returns How many isolates collected.
+ * @returns The live heap bytes of all the isolates, after the collection.
  * @throws {Error} When an isolate does not answer in time.
  *
  * @example
  * ```ts ignore
- * await collectGarbage(`http://127.0.0.1:${inspectorPort}`, "snapshot");
- * const live = processMemory(pid).rss;
+ * const liveHeap = await collectGarbage(`http://127.0.0.1:${inspectorPort}`, "snapshot");
+ * const rss = processMemory(pid).rss;
  * ```
  */
 export async function collectGarbage(
@@ -45,6 +46,7 @@ export async function collectGarbage(
 ): Promise<number> {
   const response = await fetch(`${inspector}/json/list`);
   const targets = (await response.json()) as InspectorTarget[];
+  let live = 0;
   for (const target of targets) {
     await withSession(target.webSocketDebuggerUrl, timeoutMs, async (send) => {
       if (method === "collect") {
@@ -52,9 +54,18 @@ export async function collectGarbage(
       } else {
         await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
       }
+      const { result } = await send("Runtime.getHeapUsage") as { result: HeapUsage };
+      live += result.usedSize + (result.backingStorageSize ?? 0);
     });
   }
-  return targets.length;
+  return live;
+}
+
+/** What `Runtime.getHeapUsage` answers. */
+interface HeapUsage {
+  usedSize: number;
+  totalSize: number;
+  backingStorageSize?: number;
 }
 
 type Send = (method: string, params?: Record<string, unknown>) => Promise<unknown>;

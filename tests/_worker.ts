@@ -60,10 +60,11 @@ export interface StartedWorker {
    */
   waitForLog(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /**
-   * Runs a full garbage collection in every isolate of the worker's process and waits for it;
-   * only where the worker was started with `inspect`.
+   * Runs a full garbage collection in every isolate of the worker's process, waits for it and
+   * returns the bytes that stay live in their JavaScript heaps (ArrayBuffers included); only
+   * where the worker was started with `inspect`.
    */
-  collectGarbage?: () => Promise<void>;
+  collectGarbage?: () => Promise<number>;
   /** Stops the worker and its processes. */
   close(): Promise<void>;
 }
@@ -126,9 +127,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
       runtime: "deno",
       logs,
       waitForLog,
-      ...(inspectorPort
-        ? { collectGarbage: async () => void await collectGarbage(inspector, "collect") }
-        : {}),
+      ...(inspectorPort ? { collectGarbage: () => collectGarbage(inspector, "collect") } : {}),
     };
   }
   if (options.launcher === "wrangler") {
@@ -146,9 +145,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     runtime: "workerd",
     logs,
     waitForLog,
-    ...(inspectorPort
-      ? { collectGarbage: async () => void await collectGarbage(inspector, "snapshot") }
-      : {}),
+    ...(inspectorPort ? { collectGarbage: () => collectGarbage(inspector, "snapshot") } : {}),
   };
 }
 
