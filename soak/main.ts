@@ -10,12 +10,14 @@
  * deno task soak --runtime deno --fault-rate 0    # the Deno server, no faults
  * deno task soak --max-bytes 4096 --uploads 8000  # small files only
  * deno task soak --no-collect                     # memory as it is, no forced collections
+ * deno task soak --new-connection-each            # no kept-alive client connections
  * ```
  *
  * Flags (each also read from the environment variable in brackets): `--uploads` (SOAK_UPLOADS,
  * 2000), `--concurrency` (SOAK_CONCURRENCY, 32), `--max-bytes` (SOAK_MAX_BYTES, 20971520),
  * `--fault-rate` (SOAK_FAULT_RATE, 0.05), `--seed` (SOAK_SEED, 1), `--runtime` (SOAK_RUNTIME,
- * workerd or deno), `--sample-every` (SOAK_SAMPLE_EVERY, 100), `--no-collect`.
+ * workerd or deno), `--sample-every` (SOAK_SAMPLE_EVERY, 100), `--no-collect`,
+ * `--new-connection-each`.
  *
  * @module
  */
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     runtime: { type: "string" },
     "sample-every": { type: "string" },
     "no-collect": { type: "boolean", default: false },
+    "new-connection-each": { type: "boolean", default: false },
   },
 });
 
@@ -58,10 +61,16 @@ const report = await runSoak({
   faultRate: setting("fault-rate", "SOAK_FAULT_RATE", 0.05),
   seed: setting("seed", "SOAK_SEED", 1),
   sampleEvery: setting("sample-every", "SOAK_SAMPLE_EVERY", 100),
+  newConnectionEach: values["new-connection-each"],
   startWorker: (config) => startWorker({ runtime, inspect: collect, ...config }),
   log: (line) => console.error(line),
 });
 console.log(`runtime:          ${runtime}`);
+console.log(
+  `connections:      ${
+    values["new-connection-each"] ? "a new one for each upload" : "one kept alive per lane"
+  }`,
+);
 console.log(formatSoakReport(report));
 console.log(`memory readings (RSS):\n${formatMemorySamples(report.memory)}`);
 for (const problem of report.problems.slice(0, 20)) console.log(`problem: ${problem}`);

@@ -61,6 +61,12 @@ export interface SoakOptions {
    * @default {0.5}
    */
   firstPassShare?: number;
+  /**
+   * Give each upload a new connection to the worker, rather than keep one alive per lane from
+   * one upload to the next (as a busy client would).
+   * @default {false}
+   */
+  newConnectionEach?: boolean;
   /** Uploads between two memory readings during the run. @default {100} */
   sampleEvery?: number;
   /** How long the worker idles after the last upload before the final reading. @default {1000} */
@@ -257,6 +263,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           });
           status = response.status;
           const answer = await response.json().catch(() => ({}));
+          if (options.newConnectionEach) {
+            lane.http.close();
+            lane.http = Deno.createHttpClient({});
+          }
           if (status === 201) {
             outcome.attachmentId = answer.attachmentId ?? answer.AttachmentId ?? answer.id;
             outcome.error = undefined;
