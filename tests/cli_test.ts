@@ -25,7 +25,21 @@ interface Ctx {
   cli(args: string[], env?: Record<string, string>): Promise<ProcessResult>;
 }
 
+let cached: Promise<void> | undefined;
+
+/**
+ * Fetches the CLI's dependencies into Deno's cache once, as a user's first run would, so that
+ * Deno's "Download ..." notices on a fresh machine are not read as the CLI's own output.
+ */
+function cacheCli(): Promise<void> {
+  cached ??= runDeno(["cache", "--no-config", CLI]).then((result) => {
+    assert.equal(result.code, 0, result.stderr);
+  });
+  return cached;
+}
+
 async function withCli(fn: (ctx: Ctx) => Promise<void>) {
+  await cacheCli();
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
   const dir = await Deno.makeTempDir({ prefix: "cli-test-" });
   try {
