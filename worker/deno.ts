@@ -7,7 +7,9 @@
  * ```
  *
  * With `DEV_PAGE=true` it bundles the development page's scripts as it starts, which takes
- * `--allow-read --allow-run` too.
+ * `--allow-read --allow-run` too. The app reads `request.signal` to cancel upstream work when
+ * the client goes away: run it with Deno's `no-legacy-abort` (the project's `deno.json` turns it
+ * on; elsewhere `--unstable-no-legacy-abort`), under which the signal fires only then.
  *
  * @module
  */
