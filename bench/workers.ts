@@ -4,10 +4,11 @@
  * @module
  */
 
-import { startWorker, workerVars } from "../tests/_worker.ts";
+import { runInMiniflare, startWorker, workerVars } from "../tests/_worker.ts";
 import { textLines } from "../local/lines.ts";
 import type { BenchStack } from "./stack.ts";
 import { findProcesses, readStat } from "./procs.ts";
+import { bundleForBrowser } from "./bundling.ts";
 
 /** The runtimes the worker runs in. */
 export type Runtime = "workerd" | "deno";
@@ -76,6 +77,53 @@ export async function launchWorker(
       return wrangler ? findProcesses(wrangler, "workerd") : [running.pid];
     },
     close: () => running.close(),
+  };
+}
+
+/**
+ * The control workers of the concurrency figure, each run in a workerd of its own through
+ * Miniflare, as the upload worker runs: `read-body` (`bench/control_worker.js`) reads each
+ * body to its end and answers 201, with no upstream call; `sdk` is the bare three calls on
+ * `@aws-sdk/client-connectparticipant` (`bench/bundle/sdk_worker.ts`), none of this
+ * project's code.
+ */
+export type ControlWorker = "read-body" | "sdk";
+
+/**
+ * Starts a control worker against the stack.
+ *
+ * @param kind Which control.
+ * @param stack The local stack (the SDK worker calls its Participant Service).
+ * @returns The worker; `runtime` is `workerd`.
+ */
+export async function launchControlWorker(
+  kind: ControlWorker,
+  stack: BenchStack,
+): Promise<BenchWorker> {
+  let script = new URL("./control_worker.js", import.meta.url).pathname;
+  let dir: string | undefined;
+  if (kind === "sdk") {
+    // Inside the checkout (bench/out is ignored): Miniflare loads modules from below its
+    // working directory only.
+    const out = new URL("./out/", import.meta.url).pathname;
+    await Deno.mkdir(out, { recursive: true });
+    dir = await Deno.makeTempDir({ dir: out, prefix: "sdk-worker-" });
+    script = `${dir}/sdk_worker.js`;
+    await bundleForBrowser(new URL("./bundle/sdk_worker.ts", import.meta.url).pathname, script);
+  }
+  const vars: Record<string, string> = kind === "sdk"
+    ? { AWS_REGION: "us-east-1", PARTICIPANT_ENDPOINT: stack.participantUrl }
+    : {};
+  const running = await runInMiniflare(script, vars, () => {});
+  return {
+    runtime: "workerd",
+    url: running.url,
+    pid: running.pid,
+    workerPids: () => [running.pid],
+    async close() {
+      await running.close();
+      if (dir) await Deno.remove(dir, { recursive: true });
+    },
   };
 }
 

@@ -179,6 +179,31 @@ async function startMiniflare(
   inspectorPort?: number,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const scriptPath = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
+  return await runInMiniflare(scriptPath, vars, record, inspectorPort);
+}
+
+/**
+ * Runs a module worker script in workerd through Miniflare, and finds the workerd process
+ * that serves it.
+ *
+ * @param scriptPath The script.
+ * @param vars Its `vars`.
+ * @param record Told every line it prints.
+ * @param inspectorPort Opens workerd's inspector on this port.
+ * @returns Its URL, the workerd process id, and how to stop it.
+ *
+ * @example
+ * ```ts ignore
+ * const worker = await runInMiniflare("bench/control_worker.js", {}, () => {});
+ * await worker.close();
+ * ```
+ */
+export async function runInMiniflare(
+  scriptPath: string,
+  vars: Record<string, string>,
+  record: (line: string) => void,
+  inspectorPort?: number,
+): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const worker = await startWorkerd({ scriptPath, vars, onLine: record, inspectorPort });
   const socket = `--socket-addr=entry=127.0.0.1:${worker.port}`;
   const own = descendantProcesses(Deno.pid).find((p) =>

@@ -50,7 +50,7 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.equal(measures("memory").length, 6);
     // latency: the three-call baseline and both runtimes, on loopback and with delays.
     assert.equal(measures("latency").length, 6);
-    assert.equal(measures("concurrency").length, 3);
+    assert.equal(measures("concurrency").length, 5);
     assert.equal(measures("bundle").length, 3);
     assert.equal(measures("coldstart").length, 4);
     // Every upload was checked against S3 (size, MD5, completion) and none failed.

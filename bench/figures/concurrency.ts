@@ -1,6 +1,8 @@
 /**
  * Concurrency: rounds of many simultaneous uploads through workerd against as many
- * simultaneous direct `PUT`s: errors, aggregate throughput and the worker's memory.
+ * simultaneous direct `PUT`s: errors, aggregate throughput and the worker's memory, beside
+ * the memory of two control workers under the same load in workerd: one that only reads the
+ * bodies, and the bare three calls on the AWS SDK.
  *
  * @module
  */
@@ -18,20 +20,34 @@ import {
   type UploadOutcome,
   verifyUpload,
 } from "../uploads.ts";
-import { launchWorker } from "../workers.ts";
+import {
+  type BenchWorker,
+  type ControlWorker,
+  launchControlWorker,
+  launchWorker,
+} from "../workers.ts";
 import { MEMORY_TARGET_BYTES } from "./memory.ts";
 import { mibText } from "./throughput.ts";
 
 const TARGET_RATIO = 0.8;
 
-/** One round of one path. */
+/** The controls: the same uploads, to workers that are not the upload worker. */
+const CONTROLS: readonly ControlWorker[] = ["read-body", "sdk"];
+
+/** What each control is, for the table. */
+const CONTROL_LABELS: Record<ControlWorker, string> = {
+  "read-body": "a worker that only reads each body (no upstream call)",
+  sdk: "the bare three calls on @aws-sdk/client-connectparticipant",
+};
+
+/** One round of one path: direct, the upload worker, or a control. */
 interface Round {
-  path: "direct" | "workerd";
+  path: "direct" | "workerd" | ControlWorker;
   round: number;
   /** Wall time from the first request to the last answer. */
   ms: number;
   errors: string[];
-  /** For the worker: RSS before the round, and its peak during it (summed over workerd). */
+  /** For a worker: RSS before the round, and its peak during it (summed over workerd). */
   idleRss?: number;
   peakRss?: number;
   /** CPU seconds by process group during the round. */
@@ -53,14 +69,23 @@ export async function concurrencyFigure(
 ): Promise<FigureResult> {
   const { concurrency: n, concurrencySize: size } = plan;
   const stack = await launchStack({ maxAttachmentBytes: size });
-  const worker = await launchWorker("workerd", stack, size, plan.launcher).catch(async (error) => {
+  const workers = new Map<"workerd" | ControlWorker, BenchWorker>();
+  const closeAll = async () => {
+    for (const running of workers.values()) await running.close().catch(() => {});
     await stack.close();
+  };
+  try {
+    workers.set("workerd", await launchWorker("workerd", stack, size, plan.launcher));
+    for (const kind of CONTROLS) workers.set(kind, await launchControlWorker(kind, stack));
+  } catch (error) {
+    await closeAll();
     throw error;
-  });
+  }
+  const worker = workers.get("workerd")!;
   const rounds: Round[] = [];
-  const groups = () => ({
+  const groups = (target: BenchWorker = worker) => ({
     client: [Deno.pid],
-    worker: worker.workerPids(),
+    worker: target.workerPids(),
     service: [stack.servicePid],
     s3: [stack.s3Pid],
   });
@@ -68,15 +93,16 @@ export async function concurrencyFigure(
     // One chat per simultaneous upload, as many customers at once.
     const chats: ChatSession[] = [];
     for (let i = 0; i < n; i++) chats.push(await stack.openChat());
-    // Warm-up round through the worker, untimed.
+    // Warm-up round through each worker, untimed.
     await Promise.all(chats.map(async (chat, i) => {
       const body = { size, seed: 20_000 + i };
       await verifyUpload(stack, await putThroughWorker(worker.url, chat, body), body, true);
+      for (const kind of CONTROLS) await putThroughWorker(workers.get(kind)!.url, chat, body);
     }));
+    const paths = ["direct", "workerd", ...CONTROLS] as const;
     for (let round = 0; round < plan.concurrencyRounds; round++) {
-      const order = round % 2 === 0
-        ? ["direct", "workerd"] as const
-        : ["workerd", "direct"] as const;
+      // Each path goes first in turn.
+      const order = paths.map((_, i) => paths[(i + round) % paths.length]);
       for (const path of order) {
         const bodies = chats.map((_, i) => ({ size, seed: 30_000 + round * n + i }));
         let outcomes: UploadOutcome[];
@@ -94,13 +120,14 @@ export async function concurrencyFigure(
           outcomes = await Promise.all(prepared.map((p, i) => putDirect(p, bodies[i])));
           ms = performance.now() - started;
         } else {
-          const pids = worker.workerPids();
+          const target = workers.get(path)!;
+          const pids = target.workerPids();
           await stack.timings();
-          cpu = countCpu(groups());
+          cpu = countCpu(groups(target));
           const sampler = sampleRss(pids, 10);
           const started = performance.now();
           outcomes = await Promise.all(
-            chats.map((chat, i) => putThroughWorker(worker.url, chat, bodies[i])),
+            chats.map((chat, i) => putThroughWorker(target.url, chat, bodies[i])),
           );
           ms = performance.now() - started;
           const trace = sampler.stop();
@@ -114,20 +141,20 @@ export async function concurrencyFigure(
             list.reduce((a, b) => a + b, 0),
           ]),
         );
-        const checked = await Promise.all(
+        // The controls' uploads are not checked: only their answers count.
+        const checked = path !== "direct" && path !== "workerd" ? outcomes : await Promise.all(
           outcomes.map((o, i) => verifyUpload(stack, o, bodies[i], path === "workerd")),
         );
         const errors = checked.filter((o) => o.error).map((o) => o.error!);
         rounds.push({ path, round, ms, errors, idleRss, peakRss, cpu: used, service });
         log(
           `concurrency round ${round + 1} ${path}: ${ms.toFixed(0)} ms, ${errors.length} errors` +
-            (peakRss !== undefined ? `, workerd +${mibText(peakRss - idleRss!)}` : ""),
+            (peakRss !== undefined ? `, ${path} workerd +${mibText(peakRss - idleRss!)}` : ""),
         );
       }
     }
   } finally {
-    await worker.close();
-    await stack.close();
+    await closeAll();
   }
   return summarize(plan, rounds);
 }
@@ -142,10 +169,24 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
   const workerErrors = of("workerd").flatMap((r) => r.errors);
   const directErrors = of("direct").flatMap((r) => r.errors);
   const growth = Math.max(...of("workerd").map((r) => r.peakRss! - r.idleRss!));
-  const idleFirst = of("workerd")[0]?.idleRss ?? 0;
-  const idleLast = of("workerd").at(-1)?.idleRss ?? 0;
-  // Bounded means: never far above where the process stood before the load began.
-  const overall = Math.max(...of("workerd").map((r) => r.peakRss!)) - idleFirst;
+  const memory = (path: "workerd" | ControlWorker) => {
+    const list = of(path);
+    const idleFirst = list[0]?.idleRss ?? 0;
+    const idleLast = list.at(-1)?.idleRss ?? 0;
+    return {
+      idleFirst,
+      idleLast,
+      // Bounded means: never far above where the process stood before the load began.
+      overall: Math.max(...list.map((r) => r.peakRss!)) - idleFirst,
+      perRound: (idleLast - idleFirst) / Math.max(1, list.length - 1),
+    };
+  };
+  const { idleFirst, idleLast, overall, perRound } = memory("workerd");
+  const controls = CONTROLS.map((kind) => ({
+    kind,
+    ...memory(kind),
+    errors: of(kind).flatMap((r) => r.errors),
+  }));
   const label = `${n} × ${mibText(size)}, ${plan.concurrencyRounds} rounds`;
   const rows: Row[] = [
     {
@@ -182,12 +223,21 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
         ? undefined
         : `by ${mibText(overall - MEMORY_TARGET_BYTES)}${
           idleLast - idleFirst > 4 * MiB
-            ? `: the idle RSS climbs ${
-              mibText((idleLast - idleFirst) / Math.max(1, of("workerd").length - 1))
-            } per round`
+            ? `: the idle RSS climbs ${mibText(perRound)} per round (the controls: ${
+              controls.map((c) => `${c.kind} ${mibText(c.perRound)}`).join(", ")
+            })`
             : ""
         }`,
     },
+    ...controls.map((c): Row => ({
+      figure: "concurrency",
+      measure: `${label}: the same load on ${CONTROL_LABELS[c.kind]}, workerd peak RSS − idle`,
+      result: `${mibText(c.overall)} (idle ${mibText(c.idleFirst)} → ${
+        mibText(c.idleLast)
+      } from first to last round; ${c.errors.length} failed)`,
+      target: "for comparison",
+      verdict: "info",
+    })),
   ];
   return {
     figure: "concurrency",
@@ -203,6 +253,17 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
       }; its peak during each round (MiB): ${
         of("workerd").map((r) => (r.peakRss! / MiB).toFixed(1)).join(", ")
       }.`,
+      "Two controls run in a workerd each, started the same way (Miniflare), and take the " +
+      "same bodies over the same kind of connection in the same rounds: " +
+      "`bench/control_worker.js` reads each body to its end and answers 201, with no " +
+      "upstream call and nothing kept; `bench/bundle/sdk_worker.ts` makes the bare three " +
+      "calls on `@aws-sdk/client-connectparticipant` (start, `PUT` of the body, complete), " +
+      "with none of this project's code. What their memory does under the load is workerd's " +
+      "own: with no upstream calls, and with the same calls made by other code. Resident " +
+      "memory before each round (MiB): " +
+      CONTROLS.map((kind) =>
+        `${kind}: ${of(kind).map((r) => (r.idleRss! / MiB).toFixed(1)).join(" → ")}`
+      ).join("; ") + ".",
       `Load average (1 min) at the end: ${loadAverage().toFixed(2)}. Where the time goes, ` +
       "per round (medians): wall time, CPU seconds by process, and the Participant " +
       "Service's summed handling time of the calls made during the round (the direct " +
@@ -210,7 +271,7 @@ function summarize(plan: Plan, rounds: Round[]): FigureResult {
       [
         "| path | wall ms | client CPU s | worker CPU s | service CPU s | S3 CPU s | start calls ms | complete calls ms |",
         "|---|---|---|---|---|---|---|---|",
-        ...(["direct", "workerd"] as const).map((path) => {
+        ...(["direct", "workerd", ...CONTROLS] as const).map((path) => {
           const list = of(path);
           const m = (f: (r: Round) => number) => median(list.map(f));
           return `| ${path} | ${m((r) => r.ms).toFixed(0)} | ${
