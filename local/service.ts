@@ -47,6 +47,8 @@ export interface LocalServiceOptions {
   uploadUrlTtlSeconds?: number;
   /** How long a ConnectionToken is valid. @default {86400} */
   connectionTtlSeconds?: number;
+  /** How long a websocket URL may be used to connect, as on the real service. @default {100} */
+  websocketUrlTtlSeconds?: number;
   /**
    * How many completed attachments one chat may hold: StartAttachmentUpload refuses a new
    * attachment, and CompleteAttachmentUpload one more completion, with
@@ -96,7 +98,10 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   const { s3, log } = options;
   const store = new Store();
   const faults = new FaultInjector();
-  const sockets = new ChatSockets(store, log);
+  const sockets = new ChatSockets(store, {
+    urlTtlMs: (options.websocketUrlTtlSeconds ?? 100) * 1000,
+    log,
+  });
   const parts: ServiceParts = {
     store,
     s3,

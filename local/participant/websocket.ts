@@ -49,13 +49,19 @@ export class ChatSockets {
   readonly #tickets = new Map<string, { participant: Participant; expiresAt: number }>();
   readonly #open = new Map<Chat, Set<OpenSocket>>();
   readonly #log?: (line: string) => void;
+  readonly #urlTtlMs: number;
 
   /**
    * @param store Whose items are pushed.
-   * @param log Told of each connection (never its URL).
+   * @param options How long a URL may be used, and a log told of each connection (never its
+   * URL).
    */
-  constructor(store: Store, log?: (line: string) => void) {
-    this.#log = log;
+  constructor(
+    store: Store,
+    options: { urlTtlMs?: number; log?: (line: string) => void } = {},
+  ) {
+    this.#log = options.log;
+    this.#urlTtlMs = options.urlTtlMs ?? WEBSOCKET_URL_TTL_MS;
     store.onItem((chat, item) => this.push(chat, item));
   }
 
@@ -80,7 +86,7 @@ export class ChatSockets {
       if (expiresAt <= now) this.#tickets.delete(ticket);
     }
     const ticket = newToken();
-    const expiresAt = now + WEBSOCKET_URL_TTL_MS;
+    const expiresAt = now + this.#urlTtlMs;
     this.#tickets.set(ticket, { participant, expiresAt });
     const url = new URL(WEBSOCKET_PATH, calledUrl);
     url.protocol = calledUrl.protocol === "https:" ? "wss:" : "ws:";
