@@ -121,8 +121,8 @@ export class InstanceSettings {
 
   /**
    * Why a chat attachment is refused under its instance's settings, or `undefined` when it is
-   * accepted: an extension that is not allowed (compared without case), or a size over the
-   * limit.
+   * accepted: an extension that is not allowed (compared without case, after the name's
+   * surrounding white space), or a size over the limit.
    *
    * @param instanceId The chat's instance.
    * @param name The attachment's name.
@@ -131,8 +131,9 @@ export class InstanceSettings {
    */
   attachmentProblem(instanceId: string, name: string, size: number): string | undefined {
     const { maxBytes, extensions } = this.get(instanceId, "CHAT");
-    const dot = name.lastIndexOf(".");
-    const extension = dot < 0 ? "" : name.slice(dot + 1).toLowerCase();
+    const trimmed = name.trim();
+    const dot = trimmed.lastIndexOf(".");
+    const extension = dot < 0 ? "" : trimmed.slice(dot + 1).toLowerCase();
     if (!extensions.some((allowed) => allowed.toLowerCase() === extension)) {
       return `${
         extension ? `The extension .${extension}` : "A name without an extension"
