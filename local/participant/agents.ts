@@ -22,6 +22,11 @@ import { readJson, validator } from "./validate.ts";
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * agentRoutes(app, parts);
+ * ```
  */
 export function agentRoutes(app: Hono, parts: ServiceParts): void {
   const { store, sockets } = parts;

@@ -22,6 +22,11 @@ export const LOCAL_ACCOUNT_ID = "000000000000";
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * attachmentRoutes(app, parts);
+ * ```
  */
 export function attachmentRoutes(app: Hono, parts: ServiceParts): void {
   const { s3, settings, maxAttachmentsPerChat } = parts;

@@ -23,6 +23,11 @@ import { readJson, validator } from "./validate.ts";
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * connectRoutes(app, parts);
+ * ```
  */
 export function connectRoutes(app: Hono, parts: ServiceParts): void {
   const { store, settings } = parts;

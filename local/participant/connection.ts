@@ -17,6 +17,11 @@ const CONNECTION_TYPES = ["WEBSOCKET", "CONNECTION_CREDENTIALS", "WEBRTC_CONNECT
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * connectionRoutes(app, parts);
+ * ```
  */
 export function connectionRoutes(app: Hono, parts: ServiceParts): void {
   const { store, sockets } = parts;

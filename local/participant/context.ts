@@ -37,6 +37,11 @@ export interface ServiceParts {
  * @param parts The service's parts.
  * @param c The request's context.
  * @returns The participant; an AccessDeniedException is thrown when there is none.
+ *
+ * @example
+ * ```ts ignore
+ * const participant = connectedParticipant(parts, c);
+ * ```
  */
 export function connectedParticipant(parts: ServiceParts, c: Context): Participant {
   const participant = parts.store.byConnectionToken(c.req.header("x-amz-bearer"));
@@ -50,6 +55,11 @@ export function connectedParticipant(parts: ServiceParts, c: Context): Participa
  *
  * @param time The time.
  * @returns The text.
+ *
+ * @example
+ * ```ts ignore
+ * isoSeconds(new Date("2023-08-03T08:15:46.123Z")); // "2023-08-03T08:15:46Z"
+ * ```
  */
 export function isoSeconds(time: Date): string {
   return time.toISOString().replace(/\.\d{3}Z$/, "Z");

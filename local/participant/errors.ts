@@ -59,6 +59,11 @@ export class ServiceFault extends Error {
  * The answer for a token that is unknown, expired or disconnected, or whose chat ended.
  *
  * @returns An AccessDeniedException to throw.
+ *
+ * @example
+ * ```ts ignore
+ * if (!participant) throw denied();
+ * ```
  */
 export function denied(): ServiceFault {
   return new ServiceFault(
@@ -74,6 +79,11 @@ export function denied(): ServiceFault {
  * @param shape The error shape.
  * @param message The `Message`.
  * @returns The answer.
+ *
+ * @example
+ * ```ts ignore
+ * app.onError((e, c) => fail(c, "InternalServerException", "failed"));
+ * ```
  */
 export function fail(c: Context, shape: ErrorShape, message: string): Response {
   c.header("X-Amzn-ErrorType", shape);

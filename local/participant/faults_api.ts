@@ -17,6 +17,11 @@ import { internalShape, operationOf, throttleShape } from "./operations.ts";
  * @param faults The armed faults.
  * @param log Told one line per request (method, path, operation, status, fault, time).
  * @returns The middleware.
+ *
+ * @example
+ * ```ts ignore
+ * app.use("*", faultsAndLog(faults, console.log));
+ * ```
  */
 export function faultsAndLog(
   faults: FaultInjector,
@@ -64,6 +69,11 @@ export function faultsAndLog(
  *
  * @param app The service's app.
  * @param faults The armed faults.
+ *
+ * @example
+ * ```ts ignore
+ * faultRoutes(app, new FaultInjector());
+ * ```
  */
 export function faultRoutes(app: Hono, faults: FaultInjector): void {
   app.get("/_local/faults", (c: Context) =>

@@ -32,6 +32,11 @@ const EVENT_TYPES: Record<string, Item["Type"]> = {
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * messageRoutes(app, parts);
+ * ```
  */
 export function messageRoutes(app: Hono, parts: ServiceParts): void {
   const messages = new Map<string, Item>();

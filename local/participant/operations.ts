@@ -73,6 +73,11 @@ function serviceOf(operation: string | undefined): "connect" | "participant" {
  *
  * @param operation The operation, if known.
  * @returns The shape.
+ *
+ * @example
+ * ```ts ignore
+ * internalShape("StartChatContact"); // "InternalServiceException"
+ * ```
  */
 export function internalShape(operation: string | undefined): ErrorShape {
   return serviceOf(operation) === "connect"
@@ -86,6 +91,11 @@ export function internalShape(operation: string | undefined): ErrorShape {
  *
  * @param operation The operation, if known.
  * @returns The shape.
+ *
+ * @example
+ * ```ts ignore
+ * throttleShape("GetTranscript"); // "ThrottlingException"
+ * ```
  */
 export function throttleShape(operation: string | undefined): ErrorShape {
   return operation === "StartChatContact" ? "LimitExceededException" : "ThrottlingException";

@@ -108,6 +108,11 @@ export class Scanner {
  * @param stream The bytes.
  * @param needle What to look for.
  * @returns `true` when found.
+ *
+ * @example
+ * ```ts ignore
+ * await containsBytes(response.body!, new TextEncoder().encode(EICAR));
+ * ```
  */
 export async function containsBytes(
   stream: ReadableStream<Uint8Array>,

@@ -60,6 +60,11 @@ export type ItemListener = (chat: Chat, item: Item) => void;
  * Makes an opaque, unguessable token (256 random bits, base64url).
  *
  * @returns The token.
+ *
+ * @example
+ * ```ts ignore
+ * const token = newToken();
+ * ```
  */
 export function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));

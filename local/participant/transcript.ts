@@ -28,6 +28,11 @@ interface Cursor {
  *
  * @param app The service's app.
  * @param parts The service's parts.
+ *
+ * @example
+ * ```ts ignore
+ * transcriptRoutes(app, parts);
+ * ```
  */
 export function transcriptRoutes(app: Hono, parts: ServiceParts): void {
   app.post("/participant/transcript", async (c) => {

@@ -14,6 +14,11 @@ import { type ErrorShape, ServiceFault } from "./errors.ts";
  * @param c The request's context.
  * @param shape The error shape for a body that is not a JSON object.
  * @returns The object.
+ *
+ * @example
+ * ```ts ignore
+ * const body = await readJson(c);
+ * ```
  */
 export async function readJson(
   c: Context,
