@@ -90,17 +90,65 @@ export async function headObject(
   target: S3Target,
   key: string,
 ): Promise<{ size: number } | undefined> {
-  const aws = new AwsClient({
+  const response = await signedClient(target).fetch(objectUrl(target, key), { method: "HEAD" });
+  await response.body?.cancel();
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`S3 HEAD answered ${response.status}`);
+  return { size: Number(response.headers.get("content-length")) };
+}
+
+/**
+ * Reads an object with a signed `GET`.
+ *
+ * @param target The bucket and credentials.
+ * @param key The object key.
+ * @returns Its bytes as a stream, or `undefined` when there is no such object.
+ *
+ * @example
+ * ```ts ignore
+ * const body = await readObject(target, "contact/attachment");
+ * ```
+ */
+export async function readObject(
+  target: S3Target,
+  key: string,
+): Promise<ReadableStream<Uint8Array> | undefined> {
+  const response = await signedClient(target).fetch(objectUrl(target, key));
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new Error(`S3 GET answered ${response.status}`);
+  }
+  return response.body;
+}
+
+/**
+ * Deletes an object with a signed `DELETE`.
+ *
+ * @param target The bucket and credentials.
+ * @param key The object key.
+ *
+ * @example
+ * ```ts ignore
+ * await deleteObject(target, "contact/attachment");
+ * ```
+ */
+export async function deleteObject(target: S3Target, key: string): Promise<void> {
+  const response = await signedClient(target).fetch(objectUrl(target, key), { method: "DELETE" });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`S3 DELETE answered ${response.status}`);
+}
+
+function signedClient(target: S3Target): AwsClient {
+  return new AwsClient({
     accessKeyId: target.accessKeyId,
     secretAccessKey: target.secretAccessKey,
     region: target.region,
     service: "s3",
   });
-  const response = await aws.fetch(objectUrl(target, key), { method: "HEAD" });
-  await response.body?.cancel();
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new Error(`S3 HEAD answered ${response.status}`);
-  return { size: Number(response.headers.get("content-length")) };
 }
 
 /**

@@ -1,22 +1,33 @@
 /**
  * A local S3-compatible server that verifies SigV4 signatures, for development and tests.
  *
- * Where it differs from S3 (measured; the tests allow for it, the package is used as it is):
+ * `@20minutes/s3rver` is used as it is, with three corrections made here where it differs
+ * from S3 in ways that break real clients:
+ *
+ * - Its verifier puts a signed header's raw value in the canonical request; SigV4 (and S3)
+ *   trims it and collapses runs of white space to one space. A `Content-Disposition` with
+ *   `filename="My  Report.pdf"` was refused with `SignatureDoesNotMatch`. The value is
+ *   canonicalized for the signature only: S3 stores and returns it exactly as sent.
+ * - When it refuses a `PUT` before reading the body (a 403 for a bad signature), it answered
+ *   `Connection: keep-alive` and then reset the connection, so a client's next request on it
+ *   failed (`ECONNRESET`) or waited seconds. Such an answer now says `Connection: close` and
+ *   the connection ends cleanly.
+ * - Its CORS preflight answer allows the origin `*` whatever the rule says; it now names the
+ *   requesting origin, as S3 does, unless the rule allows every origin.
+ *
+ * Where it still differs (measured; the tests allow for it):
  *
  * - A `PUT` cut off mid-body leaves an empty object under its key, where S3 stores nothing.
  *   Tests count only objects of the full size as stored (`storedObjects()` in the test
  *   support).
- * - When it refuses a large `PUT` (a 403 for a bad signature) without reading the body, the
- *   next request on that same keep-alive connection waits about 6 s before it is served
- *   (5 MB body: 6.0 s, three times out of three; a fresh connection, or a 10 KB body, is not
- *   delayed). Nothing is lost, only time. The fault proxy reads a body to its end before it
- *   answers with an injected error, so injected faults do not cause it.
  * - A connection whose upload was cut can keep the server from closing for minutes (its
  *   request never ends); {@link LocalS3.close} ends every connection first.
  *
  * @module
  */
 
+import { createRequire } from "node:module";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import S3rver from "s3rver";
 import { assertPortFree } from "./ports.ts";
 
@@ -40,6 +51,12 @@ export interface LocalS3Options {
    * never lands in the checkout.
    */
   directory?: string;
+  /**
+   * Origins whose pages may `PUT` to and `GET` from the bucket: its CORS rule, as an admin
+   * gives the attachments bucket of a real instance (`*` allows any origin).
+   * @default {[]} no CORS rule: browsers may not use the bucket from other origins
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** A running local S3. */
@@ -75,16 +92,22 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ??
     await Deno.makeTempDir({ prefix: "connect-attachments-s3-" });
+  const corsOrigins = options.corsOrigins ?? [];
+  canonicalizeSignedHeaderValues();
   const server = new S3rver({
     address: hostname,
     port,
     silent: true,
     directory,
-    configureBuckets: [{ name: bucket, configs: [] }],
+    configureBuckets: [{
+      name: bucket,
+      configs: corsOrigins.length ? [corsRule(corsOrigins)] : [],
+    }],
   });
   let address: { port: number };
   try {
     address = await server.run() as { port: number };
+    correctAnswers(httpServerOf(server), corsOrigins.includes("*"));
   } catch (error) {
     if (ownDirectory) await Deno.remove(directory, { recursive: true }).catch(() => {});
     throw new Error(`local S3 could not listen on ${hostname}:${port}: ${errorText(error)}`);
@@ -96,12 +119,102 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     async close() {
       // A connection whose upload was cut mid-body can linger in the server for minutes (its
       // request never ends), and close() waits for every connection: end them all first.
-      (server as unknown as { httpServer?: { closeAllConnections?(): void } }).httpServer
-        ?.closeAllConnections?.();
+      httpServerOf(server).closeAllConnections?.();
       await server.close();
       if (ownDirectory) await Deno.remove(directory, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * The bucket's CORS configuration: the origins may `GET`, `PUT` and `HEAD` with any header
+ * (the signed `HeadersToInclude` of an upload), and read `ETag`.
+ */
+function corsRule(origins: readonly string[]): string {
+  const escape = (text: string) =>
+    text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  return [
+    "<CORSConfiguration><CORSRule>",
+    ...origins.map((origin) => `<AllowedOrigin>${escape(origin)}</AllowedOrigin>`),
+    "<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>",
+    "<AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader>",
+    "<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds>",
+    "</CORSRule></CORSConfiguration>",
+  ].join("");
+}
+
+type StringToSign = (
+  canonicalRequest: { headers: Record<string, string | undefined> },
+  request: { signedHeaders: string[] },
+) => string;
+
+let canonicalized = false;
+
+/**
+ * Makes the package's SigV4 verifier canonicalize signed header values as SigV4 does (trim,
+ * runs of white space collapsed to one space) before it computes the string to sign. The
+ * headers the request carries, and so what is stored, stay as they were.
+ */
+function canonicalizeSignedHeaderValues(): void {
+  if (canonicalized) return;
+  canonicalized = true;
+  const require = createRequire(import.meta.resolve("s3rver"));
+  const v4 = require("./signature/v4.js") as { getStringToSign: StringToSign };
+  const raw = v4.getStringToSign;
+  v4.getStringToSign = (canonicalRequest, request) => {
+    const headers = { ...canonicalRequest.headers };
+    for (const name of request.signedHeaders) {
+      const value = headers[name];
+      if (typeof value === "string") headers[name] = value.trim().replace(/\s+/g, " ");
+    }
+    return raw({ ...canonicalRequest, headers }, request);
+  };
+}
+
+function httpServerOf(server: S3rver): Server {
+  return (server as unknown as { httpServer: Server }).httpServer;
+}
+
+/**
+ * Corrects two things in every answer, just before its head is written: an answer given
+ * while the request's body is still unread closes the connection (`Connection: close`)
+ * instead of keeping a connection it will reset; a CORS preflight names the requesting
+ * origin instead of `*` unless every origin is allowed.
+ */
+function correctAnswers(httpServer: Server, anyOrigin: boolean): void {
+  const handlers = httpServer.listeners("request") as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  httpServer.removeAllListeners("request");
+  httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 ||
+      req.headers["transfer-encoding"] !== undefined;
+    let corrected = false;
+    const correct = () => {
+      if (corrected || res.headersSent) return;
+      corrected = true;
+      if (hasBody && !req.complete) res.setHeader("Connection", "close");
+      const origin = req.headers.origin;
+      if (
+        req.method === "OPTIONS" && origin && !anyOrigin &&
+        res.getHeader("access-control-allow-origin") === "*"
+      ) {
+        res.setHeader("Access-Control-Allow-Origin", origin);
+      }
+    };
+    for (const method of ["writeHead", "write", "end"] as const) {
+      const original = res[method] as (...args: unknown[]) => unknown;
+      (res as unknown as Record<string, unknown>)[method] = function (
+        this: ServerResponse,
+        ...args: unknown[]
+      ) {
+        correct();
+        return original.apply(this, args);
+      };
+    }
+    for (const handler of handlers) handler.call(httpServer, req, res);
+  });
 }
 
 function errorText(error: unknown): string {

@@ -4,21 +4,23 @@
  * @module
  */
 
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from "./s3.ts";
 import { createLocalService, type LocalService, type LocalServiceOptions } from "./service.ts";
 import { assertPortFree } from "./ports.ts";
 
 /** Options of {@link startLocalStack}. */
-export interface LocalStackOptions extends Omit<LocalServiceOptions, "s3" | "maxAttachmentBytes"> {
+export interface LocalStackOptions extends Omit<LocalServiceOptions, "s3"> {
   /** The address both servers listen on. @default {"127.0.0.1"} */
   hostname?: string;
   /** The local S3's port; `0` picks a free one. @default {4568} */
   s3Port?: number;
   /** The Participant Service's port; `0` picks a free one. @default {8788} */
   participantPort?: number;
-  /** The largest attachment accepted. @default {DEFAULT_MAX_ATTACHMENT_BYTES} */
-  maxAttachmentBytes?: number;
+  /**
+   * Origins whose pages may PUT to and GET from the bucket (its CORS rule; `*` for any).
+   * @default {[]} no CORS rule, as a bucket nobody configured
+   */
+  s3CorsOrigins?: readonly string[];
 }
 
 /** A running local stack. */
@@ -36,7 +38,7 @@ export interface LocalStack {
 /**
  * Starts the local S3 and the local Participant Service. A port in use is an error.
  *
- * @param options Ports, limits and time-outs.
+ * @param options Ports, limits, time-outs, scanning and the bucket's CORS origins.
  * @returns The running stack.
  *
  * @example
@@ -52,14 +54,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     hostname = "127.0.0.1",
     s3Port = 4568,
     participantPort = 8788,
-    maxAttachmentBytes = DEFAULT_MAX_ATTACHMENT_BYTES,
+    s3CorsOrigins,
     ...serviceOptions
   } = options;
   assertPortFree(hostname, participantPort, "Participant Service", "PARTICIPANT_PORT");
-  const s3 = await startLocalS3({ hostname, port: s3Port });
+  const s3 = await startLocalS3({ hostname, port: s3Port, corsOrigins: s3CorsOrigins });
   const service = createLocalService({
     ...serviceOptions,
-    maxAttachmentBytes,
     s3: { url: s3.url, bucket: s3.bucket, ...LOCAL_S3_CREDENTIALS },
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -77,6 +78,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     participantUrl: `http://${hostname}:${server.addr.port}`,
     service,
     async close() {
+      service.close();
       await server.shutdown();
       await s3.close();
     },

@@ -10,6 +10,7 @@
  * deno task start --worker-port 9000       # or WORKER_PORT=9000; 0 picks a free port
  * MAX_ATTACHMENT_BYTES=209715200 deno task start   # raise the limit for worker and service
  * deno task start --runtime deno           # the worker under Deno instead of workerd
+ * ATTACHMENT_SCANNING=on deno task start   # scan attachments (EICAR is rejected)
  * ```
  *
  * A port in use is an error. Ctrl-C (or SIGTERM) stops everything and removes the S3 data.
@@ -20,13 +21,13 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { createParticipantClient } from "../src/client.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
 import { devPageFactory } from "../worker/dev_page.ts";
 import { bundlePageScripts } from "../worker/page_script.ts";
 import { buildWorkerBundle, DEV_WORKER_BUNDLE } from "./bundle.ts";
 import { type ChatSession, openChat } from "./chat.ts";
+import { DEFAULT_CHAT_MAX_BYTES } from "./participant/instance_settings.ts";
 import { assertPortFree, freePort } from "./ports.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
 import { startWorkerd } from "./workerd.ts";
@@ -43,6 +44,10 @@ Options (each also an environment variable; 0 picks a free port):
   --worker-port N       WORKER_PORT        upload worker port (default 8787)
   --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default 20 MB)
   --runtime R           WORKER_RUNTIME     workerd (default) or deno
+  --scanning            ATTACHMENT_SCANNING=on  scan completed attachments (default off)
+  --scan-delay-ms N     SCAN_DELAY_MS      how long a scan takes (default 1000)
+  --s3-cors-origins L   S3_CORS_ORIGINS    comma-separated origins the bucket allows
+                                           (default: the worker's, i.e. the dev page's)
   --quiet                                  no per-request log lines (they never show tokens)
   --verbose                                also print everything workerd prints
   --help                                   this text`;
@@ -64,6 +69,9 @@ async function main(): Promise<number> {
       "worker-port": { type: "string" },
       "max-bytes": { type: "string" },
       runtime: { type: "string" },
+      scanning: { type: "boolean", default: false },
+      "scan-delay-ms": { type: "string" },
+      "s3-cors-origins": { type: "string" },
       quiet: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -89,7 +97,7 @@ async function main(): Promise<number> {
   const participantPort = port(values["participant-port"], "PARTICIPANT_PORT", 8788);
   let workerPort = port(values["worker-port"], "WORKER_PORT", 8787);
   const maxRaw = values["max-bytes"] ?? Deno.env.get("MAX_ATTACHMENT_BYTES") ??
-    String(DEFAULT_MAX_ATTACHMENT_BYTES);
+    String(DEFAULT_CHAT_MAX_BYTES);
   if (!/^\d+$/.test(maxRaw) || Number(maxRaw) < 1) {
     throw new UsageError(`MAX_ATTACHMENT_BYTES: not a size in bytes: ${maxRaw}`);
   }
@@ -98,6 +106,17 @@ async function main(): Promise<number> {
   if (runtime !== "workerd" && runtime !== "deno") {
     throw new UsageError(`--runtime must be workerd or deno, not ${runtime}`);
   }
+  const scanningRaw = Deno.env.get("ATTACHMENT_SCANNING") ?? "off";
+  if (!["on", "off"].includes(scanningRaw)) {
+    throw new UsageError(`ATTACHMENT_SCANNING must be on or off, not ${scanningRaw}`);
+  }
+  const delayRaw = values["scan-delay-ms"] ?? Deno.env.get("SCAN_DELAY_MS") ?? "1000";
+  if (!/^\d+$/.test(delayRaw)) {
+    throw new UsageError(`SCAN_DELAY_MS: not a number of milliseconds: ${delayRaw}`);
+  }
+  const scanning = values.scanning || scanningRaw === "on"
+    ? { delayMs: Number(delayRaw) }
+    : undefined;
   const verbose = values.verbose;
   const log = values.quiet ? undefined : (line: string) => console.error(line);
 
@@ -106,12 +125,18 @@ async function main(): Promise<number> {
   assertPortFree(host, participantPort, "Participant Service", "PARTICIPANT_PORT");
   assertPortFree(host, workerPort, "upload worker", "WORKER_PORT");
   if (workerPort === 0) workerPort = freePort(host);
+  const corsRaw = values["s3-cors-origins"] ?? Deno.env.get("S3_CORS_ORIGINS");
+  const s3CorsOrigins = corsRaw
+    ? corsRaw.split(",").map((o) => o.trim()).filter(Boolean)
+    : [`http://${host}:${workerPort}`];
 
   const stack = await startLocalStack({
     hostname: host,
     s3Port,
     participantPort,
     maxAttachmentBytes,
+    scanning,
+    s3CorsOrigins,
     log: log && ((line) => log(`service | ${line}`)),
   });
   let worker: RunningWorker | undefined;
@@ -153,7 +178,7 @@ async function main(): Promise<number> {
     });
     const client = createParticipantClient({ endpoint: stack.participantUrl });
     const chat = await openChat(client, "Local customer");
-    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat);
+    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat, scanning, s3CorsOrigins);
   } catch (error) {
     console.error(`could not start: ${error instanceof Error ? error.message : error}`);
     await stop(1);
@@ -224,12 +249,17 @@ function printBanner(
   runtime: string,
   maxBytes: number,
   chat: ChatSession,
+  scanning: { delayMs: number } | undefined,
+  s3CorsOrigins: string[],
 ): void {
   const rows: [string, string][] = [
     ["Local S3", `${stack.s3.url} (bucket ${stack.s3.bucket})`],
     ["S3 data", stack.s3.directory],
     ["Participant Service", stack.participantUrl],
     ["Fault injection", `${stack.participantUrl}/_local/faults`],
+    ["Join as agent", `POST ${stack.participantUrl}/_local/chats/{ContactId}/agent`],
+    ["Scanning", scanning ? `on (${scanning.delayMs} ms; EICAR is rejected)` : "off"],
+    ["Bucket CORS origins", s3CorsOrigins.join(" ")],
     ["Upload worker", `${workerUrl} (${runtime}; limit ${maxBytes} bytes)`],
     ["Worker API", `${workerUrl}/openapi.json`],
     ["Attachment page", `${workerUrl}/ (open it in a browser)`],

@@ -1,56 +1,9 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/client.ts";
-import { textLines } from "../local/lines.ts";
 import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_support.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** Runs `deno task start` with free ports and reads its output until the banner is complete. */
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "start", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", WRANGLER_SEND_METRICS: "false", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output: string[] = [];
-  let bannerDone: () => void = () => {};
-  const banner = new Promise<void>((resolve) => (bannerDone = resolve));
-  const reading = Promise.all([child.stdout, child.stderr].map(async (stream) => {
-    for await (const line of textLines(stream)) {
-      output.push(line);
-      if (line.startsWith("Ready.")) bannerDone();
-    }
-  }));
-  return { child, output, banner, reading };
-}
+import { start, stop } from "./_start.ts";
 
 const MiB = 1024 * 1024;
-
-/**
- * Stops a start command that is still running: SIGTERM (it stops what it started), then, if it
- * lingers, SIGKILL for it and everything below it, so that no process keeps its output open.
- */
-async function stop(child: Deno.ChildProcess, running?: Promise<unknown>): Promise<void> {
-  if (!running) return;
-  const below = descendantProcesses(child.pid);
-  child.kill("SIGTERM");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stopped = await Promise.race([
-    running.then(() => true),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 20_000))),
-  ]);
-  clearTimeout(timer);
-  if (stopped) return;
-  for (const { pid } of [...below, { pid: child.pid }]) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* already gone */ }
-  }
-  await running;
-}
 
 for (const runtime of ["workerd", "deno"] as const) {
   Deno.test(`deno task start (${runtime}): its curl line uploads into the chat; SIGTERM stops all`, async () => {
@@ -92,6 +45,18 @@ for (const runtime of ["workerd", "deno"] as const) {
       const script = await fetch(new URL("/dev/page.js", pageUrl));
       assert.match(script.headers.get("content-type")!, /^text\/javascript/);
       await script.body?.cancel();
+      // The bucket lets the development page's origin (the worker's) PUT and GET.
+      const workerOrigin = field("Upload worker").split(" ")[0];
+      assert.equal(field("Bucket CORS origins"), workerOrigin);
+      assert.equal(field("Scanning"), "off");
+      const s3Url = field("Local S3").split(" ")[0];
+      const preflight = await fetch(`${s3Url}/connect-attachments/some-key`, {
+        method: "OPTIONS",
+        headers: { Origin: workerOrigin, "Access-Control-Request-Method": "PUT" },
+      });
+      assert.equal(preflight.status, 200);
+      assert.equal(preflight.headers.get("access-control-allow-origin"), workerOrigin);
+      await preflight.body?.cancel();
 
       // A streamed (chunked) body is refused with 411 before it is read (curl reads the answer
       // while it sends); the stack must stay healthy for the uploads that follow.
