@@ -35,6 +35,8 @@ export interface Exchange {
   method: string;
   /** The URL path, such as `/participant/transcript`. */
   path: string;
+  /** The request's headers as sent. */
+  requestHeaders: Headers;
   /** The request body as sent, where it had one. */
   requestBody?: string;
   /** The answer's status, or 0 where none came. */
@@ -60,6 +62,7 @@ export function recordingFetch(
     const exchange: Exchange = {
       method: request.method,
       path: new URL(request.url).pathname,
+      requestHeaders: new Headers(request.headers),
       requestBody,
       status: 0,
       headers: new Headers(),
