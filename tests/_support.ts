@@ -613,6 +613,8 @@ export interface RigOptions {
   corsOrigins?: string[];
   /** Open the worker's inspector, for `worker.collectGarbage()`. @default {false} */
   inspect?: boolean;
+  /** Completed attachments one chat may hold. @default {the local service's (100)} */
+  maxAttachmentsPerChat?: number;
 }
 
 /**
@@ -628,6 +630,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     s3Port: 0,
     participantPort: 0,
     uploadUrlTtlSeconds: options.uploadUrlTtlSeconds,
+    maxAttachmentsPerChat: options.maxAttachmentsPerChat,
     log: (line) => {
       const operation = line.split(" ")[2];
       if (/^[A-Z]\w+$/.test(operation ?? "")) calls[operation] = (calls[operation] ?? 0) + 1;
