@@ -10,6 +10,7 @@ import { headObject } from "../local/presign.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "./_worker.ts";
+import { workerFetch } from "./_worker_contract.ts";
 
 /** `size` bytes of pseudo-random data, deterministic for a seed. */
 export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
@@ -666,7 +667,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     token,
     calls,
     async upload(name, body, headers = {}) {
-      const response = await fetch(`${worker.url}/attachments/${encodeURIComponent(name)}`, {
+      const response = await workerFetch(`${worker.url}/attachments/${encodeURIComponent(name)}`, {
         method: "PUT",
         headers: { "X-Amz-Bearer": token, ...headers },
         body,

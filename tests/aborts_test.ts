@@ -14,15 +14,9 @@ import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
 import { createParticipantClient } from "../src/client.ts";
-import {
-  eventually,
-  randomBytes,
-  rawHttp,
-  serveTiny,
-  settlesWithin,
-  startRig,
-} from "./_support.ts";
+import { eventually, randomBytes, serveTiny, settlesWithin, startRig } from "./_support.ts";
 import type { WorkerRuntime } from "./_worker.ts";
+import { workerRawHttp } from "./_worker_contract.ts";
 
 const BOUND_MS = 10_000;
 
@@ -130,7 +124,7 @@ for (const runtime of ["workerd", "deno"] as WorkerRuntime[]) {
     try {
       rig.proxy.inject({ kind: "stall" });
       const size = 4 * 2 ** 20;
-      const gone = await rawHttp({
+      const gone = await workerRawHttp({
         url: `${rig.worker.url}/attachments/abandoned.pdf`,
         headers: { "X-Amz-Bearer": rig.token, "Content-Length": String(size) },
         body: randomBytes(size),

@@ -4,8 +4,9 @@ import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { processMemory, randomBytes, rawHttp } from "./_support.ts";
+import { processMemory, randomBytes } from "./_support.ts";
 import { startWorker } from "./_worker.ts";
+import { workerRawHttp } from "./_worker_contract.ts";
 
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
@@ -21,7 +22,7 @@ Deno.test("a 200 MB body streams through the worker while its memory grows < 8 M
   const { connectionToken } = await openChat(client);
   const chunk = randomBytes(MiB, 200);
   const upload = (url: string, name: string, size: number) =>
-    rawHttp({
+    workerRawHttp({
       url: `${url}/attachments/${name}`,
       headers: { "X-Amz-Bearer": connectionToken, "Content-Length": String(size) },
       body: (function* () {
