@@ -289,20 +289,22 @@ export interface components {
         WebRTCMeeting: {
             MediaPlacement?: components["schemas"]["WebRTCMediaPlacement"];
             MeetingFeatures?: components["schemas"]["MeetingFeaturesConfiguration"];
-            /** @description The meeting's id. */
+            /** @description The meeting's id (a GUID). */
             MeetingId?: string;
         };
         /** @description Where the meeting's media and signalling go. */
         WebRTCMediaPlacement: {
             /** @description The audio host URL. */
-            AudioHostUrl?: string;
+            AudioHostUrl?: components["schemas"]["URI"];
             /** @description The audio fallback URL. */
-            AudioFallbackUrl?: string;
+            AudioFallbackUrl?: components["schemas"]["URI"];
             /** @description The signalling URL. */
-            SignalingUrl?: string;
+            SignalingUrl?: components["schemas"]["URI"];
             /** @description The event ingestion URL. */
-            EventIngestionUrl?: string;
+            EventIngestionUrl?: components["schemas"]["URI"];
         };
+        /** @description A URL of the meeting's media service. */
+        URI: string;
         /** @description The meeting's optional features. */
         MeetingFeaturesConfiguration: {
             /** @description Audio features. */

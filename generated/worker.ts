@@ -12,7 +12,8 @@ export interface paths {
                 /**
                  * @description For `PUT`, the attachment's name as the chat shows it (`report.pdf`),
                  *     percent-encoded; `curl -T file URL/` appends it to a URL that ends in `/`. For
-                 *     `GET`, the attachment id that the `PUT` answered with.
+                 *     `GET`, the attachment id that the `PUT` answered with. Decoded, it is 1 to 256
+                 *     characters, without `/`, `\` or control characters.
                  */
                 attachment: string;
             };
@@ -161,7 +162,7 @@ export interface components {
         /** @description No ConnectionToken (`missing_token`). */
         Unauthorized: {
             headers: {
-                "WWW-Authenticate"?: string;
+                "WWW-Authenticate": string;
                 [name: string]: unknown;
             };
             content: {
@@ -188,14 +189,17 @@ export interface components {
         Throttled: {
             headers: {
                 /** @description Seconds to wait before trying again. */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The worker itself failed or is misconfigured (`internal_error`, `misconfigured`). */
+        /**
+         * @description The worker itself failed (`internal_error`), or its configuration is wrong
+         *     (`misconfigured`: every request gets this, and the worker's log says why).
+         */
         WorkerFailed: {
             headers: {
                 [name: string]: unknown;
@@ -254,7 +258,8 @@ export interface operations {
                 /**
                  * @description For `PUT`, the attachment's name as the chat shows it (`report.pdf`),
                  *     percent-encoded; `curl -T file URL/` appends it to a URL that ends in `/`. For
-                 *     `GET`, the attachment id that the `PUT` answered with.
+                 *     `GET`, the attachment id that the `PUT` answered with. Decoded, it is 1 to 256
+                 *     characters, without `/`, `\` or control characters.
                  */
                 attachment: string;
             };
@@ -271,7 +276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description The requested range. */
@@ -281,7 +286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -305,6 +310,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["Throttled"];
+            500: components["responses"]["WorkerFailed"];
             502: components["responses"]["UpstreamFailed"];
             504: components["responses"]["UpstreamTimeout"];
         };
@@ -320,7 +326,8 @@ export interface operations {
                 "X-Amz-Bearer"?: components["parameters"]["BearerHeader"];
                 /**
                  * @description Becomes the ClientToken of StartAttachmentUpload and CompleteAttachmentUpload: a
-                 *     retried request with the same key never makes a second attachment.
+                 *     retried request with the same key never makes a second attachment. Printable
+                 *     ASCII without spaces.
                  */
                 "Idempotency-Key"?: string;
             };
@@ -328,7 +335,8 @@ export interface operations {
                 /**
                  * @description For `PUT`, the attachment's name as the chat shows it (`report.pdf`),
                  *     percent-encoded; `curl -T file URL/` appends it to a URL that ends in `/`. For
-                 *     `GET`, the attachment id that the `PUT` answered with.
+                 *     `GET`, the attachment id that the `PUT` answered with. Decoded, it is 1 to 256
+                 *     characters, without `/`, `\` or control characters.
                  */
                 attachment: string;
             };
@@ -351,7 +359,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description Where to fetch the attachment back (`/attachments/{attachmentId}`). */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -424,6 +432,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            500: components["responses"]["WorkerFailed"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -445,6 +454,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            500: components["responses"]["WorkerFailed"];
             "4XX": components["responses"]["ClientError"];
         };
     };

@@ -2,8 +2,8 @@
  * `deno task soak`: the full soak through the worker (in workerd unless told otherwise).
  * Prints the figures and the memory readings, and exits non-zero only on a real loss (an
  * upload lost, duplicated, corrupted or completed behind a reported failure) or a real leak:
- * the worker's memory, read idle after full garbage collections, 16 MiB or more higher after
- * the second pass of uploads than after the first (see `SoakMemory` in `soak.ts`).
+ * the worker's memory, read idle after full garbage collections, grown past the bounds below
+ * (see `SoakMemory` in `soak.ts`).
  *
  * ```sh
  * deno task soak                                  # 2,000 uploads, 32 at once, 5% faults
@@ -26,8 +26,15 @@ import { parseArgs } from "node:util";
 import { startWorker, type WorkerRuntime } from "../tests/_worker.ts";
 import { formatMemorySamples, formatSoakReport, runSoak } from "./soak.ts";
 
-/** The growth, after collections, that counts as a leak. */
-const LEAK_BYTES = 16 * 2 ** 20;
+/**
+ * The growth, after collections, that counts as a leak. From clean full runs (README, "Soak"):
+ * the live JS heap grew +0.8 MiB over the run in workerd and +1.3 MiB in Deno; RSS grew +0.1 to
+ * +6.1 MiB over a second pass of 1,000 uploads (+15.0 MiB over one of 2,000). So the heap may
+ * grow 4 MiB (three times the largest clean figure; 64 KiB kept per request is ~120 MiB here),
+ * RSS 16 MiB.
+ */
+const HEAP_LEAK_BYTES = 4 * 2 ** 20;
+const RSS_LEAK_BYTES = 16 * 2 ** 20;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -78,13 +85,13 @@ for (const problem of report.problems.slice(0, 20)) console.log(`problem: ${prob
 const lost = report.silentLosses > 0 || report.duplicates > 0 || report.problems.length > 0;
 const { heap } = report.memory;
 const leaked = collect &&
-  (report.memory.growthBytes >= LEAK_BYTES ||
-    (heap !== undefined && heap.endBytes - heap.baselineBytes >= LEAK_BYTES));
+  (report.memory.growthBytes >= RSS_LEAK_BYTES ||
+    (heap !== undefined && heap.endBytes - heap.baselineBytes >= HEAP_LEAK_BYTES));
 if (lost) console.log("FAILED: uploads were lost, duplicated or corrupted");
 if (leaked) {
   console.log(
-    "FAILED: the worker's memory grew 16 MiB or more (RSS over the second pass, or the live " +
-      "JS heap over the run, after collections)",
+    "FAILED: the worker's memory grew too much after collections (RSS 16 MiB or more over " +
+      "the second pass, or the live JS heap 4 MiB or more over the run)",
   );
 }
 if (!collect) console.log("memory not judged: --no-collect reads it with garbage included");

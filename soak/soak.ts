@@ -73,6 +73,12 @@ export interface SoakOptions {
   settleMs?: number;
   /** Told of progress, one line at a time. */
   log?: (line: string) => void;
+  /**
+   * The `fetch` for requests to the worker (a checking one, in the suite); a rejection counts
+   * as no answer.
+   * @default {globalThis.fetch}
+   */
+  fetch?: typeof fetch;
 }
 
 /** What a soak run found. */
@@ -192,6 +198,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     firstPassShare = 0.5,
     settleMs = 1000,
     log = () => {},
+    fetch: toWorker = fetch,
   } = options;
   const random = seededRandom(seed);
   const stack = await startLocalStack({
@@ -251,7 +258,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         let code = "network";
         let retryAfter = 0;
         try {
-          const response = await fetch(`${worker!.url}/attachments/${name}`, {
+          const response = await toWorker(`${worker!.url}/attachments/${name}`, {
             method: "PUT",
             headers: {
               "X-Amz-Bearer": lane.chat.connectionToken,

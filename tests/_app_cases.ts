@@ -9,14 +9,14 @@
 import assert from "node:assert/strict";
 import createClient from "npm:openapi-fetch@0.17.0";
 import type { paths } from "../generated/worker.ts";
-import openapiJson from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantClient } from "../src/client.ts";
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
 import { openChat } from "../local/chat.ts";
 import { startProxy } from "../local/proxy.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { randomBytes, rawHttp, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "./_support.ts";
 import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {
@@ -60,7 +60,7 @@ export function appCases(runtime: WorkerRuntime): void {
     const calls = (operation: string) =>
       serviceLog.filter((line) => line.includes(` ${operation} `)).length;
     const put = (path: string, init: RequestInit = {}) =>
-      fetch(`${worker.url}${path}`, {
+      workerFetch(`${worker.url}${path}`, {
         method: "PUT",
         ...init,
         headers: { ...auth, ...init.headers as Record<string, string> },
@@ -113,7 +113,7 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.equal(listed?.AttachmentName, "report.pdf");
         assert.equal(listed?.ContentType, "application/pdf");
 
-        const download = await fetch(`${worker.url}${response.headers.get("location")}`, {
+        const download = await workerFetch(`${worker.url}${response.headers.get("location")}`, {
           headers: auth,
         });
         assert.equal(download.status, 200);
@@ -122,7 +122,7 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.equal(download.headers.get("content-length"), String(bytes.length));
         assert.equal(await sha256(await download.arrayBuffer()), await sha256(bytes));
 
-        const ranged = await fetch(`${worker.url}${response.headers.get("location")}`, {
+        const ranged = await workerFetch(`${worker.url}${response.headers.get("location")}`, {
           headers: { ...auth, range: "bytes=1000-1999" },
         });
         assert.equal(ranged.status, 206);
@@ -130,7 +130,7 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.deepEqual(new Uint8Array(await ranged.arrayBuffer()), bytes.subarray(1000, 2000));
 
         await problem(
-          await fetch(`${worker.url}${response.headers.get("location")}`, {
+          await workerFetch(`${worker.url}${response.headers.get("location")}`, {
             headers: { ...auth, range: `bytes=${bytes.length + 10}-` },
           }),
           416,
@@ -139,19 +139,22 @@ export function appCases(runtime: WorkerRuntime): void {
       });
 
       await t.step("Authorization: Bearer works, and Content-Type wins over the name", async () => {
-        const response = await fetch(`${worker.url}/attachments/${encodeURIComponent("n ö.txt")}`, {
-          method: "PUT",
-          headers: {
-            authorization: `Bearer ${connectionToken}`,
-            "content-type": "text/csv; charset=utf-8",
+        const response = await workerFetch(
+          `${worker.url}/attachments/${encodeURIComponent("n ö.txt")}`,
+          {
+            method: "PUT",
+            headers: {
+              authorization: `Bearer ${connectionToken}`,
+              "content-type": "text/csv; charset=utf-8",
+            },
+            body: "a,b\n1,2\n",
           },
-          body: "a,b\n1,2\n",
-        });
+        );
         assert.equal(response.status, 201, await response.clone().text());
         const sent = await response.json();
         assert.equal(sent.name, "n ö.txt");
         assert.equal(sent.contentType, "text/csv");
-        const back = await fetch(`${worker.url}/attachments/${sent.attachmentId}`, {
+        const back = await workerFetch(`${worker.url}/attachments/${sent.attachmentId}`, {
           headers: auth,
         });
         assert.equal(await back.text(), "a,b\n1,2\n");
@@ -221,14 +224,14 @@ export function appCases(runtime: WorkerRuntime): void {
           "invalid_idempotency_key",
         );
 
-        const anonymous = await fetch(`${worker.url}/attachments/a.pdf`, {
+        const anonymous = await workerFetch(`${worker.url}/attachments/a.pdf`, {
           method: "PUT",
           body: "x",
         });
         assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Bearer/);
         await problem(anonymous, 401, "missing_token");
         await problem(
-          await fetch(`${worker.url}/attachments/some-id`),
+          await workerFetch(`${worker.url}/attachments/some-id`),
           401,
           "missing_token",
         );
@@ -241,7 +244,7 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.match(lengthProblem.detail, /curl -T/);
 
         // Only the head is sent: the size is refused from Content-Length alone, before any byte.
-        const tooLarge = await rawHttp({
+        const tooLarge = await workerRawHttp({
           url: `${worker.url}/attachments/big.pdf`,
           headers: {
             "X-Amz-Bearer": connectionToken,
@@ -267,7 +270,7 @@ export function appCases(runtime: WorkerRuntime): void {
       });
 
       await t.step("403 when the service refuses the token", async () => {
-        const refused = await fetch(`${worker.url}/attachments/a.pdf`, {
+        const refused = await workerFetch(`${worker.url}/attachments/a.pdf`, {
           method: "PUT",
           headers: { "x-amz-bearer": "not-a-token" },
           body: "x",
@@ -277,12 +280,14 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.equal(body.upstream?.name, "AccessDeniedException");
         assert.ok(body.upstream?.requestId, "the service's request id is passed on");
         await problem(
-          await fetch(`${worker.url}/attachments/some-id`, { headers: { "x-amz-bearer": "nope" } }),
+          await workerFetch(`${worker.url}/attachments/some-id`, {
+            headers: { "x-amz-bearer": "nope" },
+          }),
           403,
           "access_denied",
         );
         await problem(
-          await fetch(`${worker.url}/attachments/no-such-id`, { headers: auth }),
+          await workerFetch(`${worker.url}/attachments/no-such-id`, { headers: auth }),
           404,
           "attachment_not_found",
         );
@@ -379,7 +384,7 @@ export function appCases(runtime: WorkerRuntime): void {
       await t.step("a client that hangs up halfway leaves no completed attachment", async () => {
         const completes = calls("CompleteAttachmentUpload");
         const size = 4 * 1024 * 1024;
-        const answer = await rawHttp({
+        const answer = await workerRawHttp({
           url: `${worker.url}/attachments/interrupted.pdf`,
           headers: { "X-Amz-Bearer": connectionToken, "Content-Length": String(size) },
           body: chunks(randomBytes(size, 9), 64 * 1024),
@@ -406,14 +411,15 @@ export function appCases(runtime: WorkerRuntime): void {
       });
 
       await t.step("health, OpenAPI and CORS", async () => {
-        const typed = createClient<paths>({ baseUrl: worker.url });
+        const typed = createClient<paths>({ baseUrl: worker.url, fetch: workerFetch });
         const health = await typed.GET("/healthz");
         assert.deepEqual(health.data, { status: "ok" });
-        const spec = await fetch(`${worker.url}/openapi.json`);
-        assert.deepEqual(await spec.json(), openapiJson);
-        await problem(await fetch(`${worker.url}/nothing-here`), 404, "not_found");
+        // The document served is worker/openapi.yaml as it is on disk (without its prose).
+        const spec = await workerFetch(`${worker.url}/openapi.json`);
+        assert.deepEqual(await spec.json(), servedWorkerSpec());
+        await problem(await workerFetch(`${worker.url}/nothing-here`), 404, "not_found");
 
-        const preflight = await fetch(`${worker.url}/attachments/a.pdf`, {
+        const preflight = await workerFetch(`${worker.url}/attachments/a.pdf`, {
           method: "OPTIONS",
           headers: {
             origin: "https://app.example",
@@ -425,7 +431,7 @@ export function appCases(runtime: WorkerRuntime): void {
         assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example");
         assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /X-Amz-Bearer/i);
         assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /PUT/);
-        const foreign = await fetch(`${worker.url}/healthz`, {
+        const foreign = await workerFetch(`${worker.url}/healthz`, {
           headers: { origin: "https://evil.example" },
         });
         await foreign.body?.cancel();

@@ -10,6 +10,7 @@ import { headObject } from "../local/presign.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "./_worker.ts";
+import { workerFetch } from "./_worker_contract.ts";
 
 /** `size` bytes of pseudo-random data, deterministic for a seed. */
 export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
@@ -35,6 +36,8 @@ export interface Exchange {
   method: string;
   /** The URL path, such as `/participant/transcript`. */
   path: string;
+  /** The request's headers as sent. */
+  requestHeaders: Headers;
   /** The request body as sent, where it had one. */
   requestBody?: string;
   /** The answer's status, or 0 where none came. */
@@ -60,6 +63,7 @@ export function recordingFetch(
     const exchange: Exchange = {
       method: request.method,
       path: new URL(request.url).pathname,
+      requestHeaders: new Headers(request.headers),
       requestBody,
       status: 0,
       headers: new Headers(),
@@ -610,6 +614,8 @@ export interface RigOptions {
   corsOrigins?: string[];
   /** Open the worker's inspector, for `worker.collectGarbage()`. @default {false} */
   inspect?: boolean;
+  /** Completed attachments one chat may hold. @default {the local service's (100)} */
+  maxAttachmentsPerChat?: number;
 }
 
 /**
@@ -625,6 +631,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     s3Port: 0,
     participantPort: 0,
     uploadUrlTtlSeconds: options.uploadUrlTtlSeconds,
+    maxAttachmentsPerChat: options.maxAttachmentsPerChat,
     log: (line) => {
       const operation = line.split(" ")[2];
       if (/^[A-Z]\w+$/.test(operation ?? "")) calls[operation] = (calls[operation] ?? 0) + 1;
@@ -660,7 +667,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     token,
     calls,
     async upload(name, body, headers = {}) {
-      const response = await fetch(`${worker.url}/attachments/${encodeURIComponent(name)}`, {
+      const response = await workerFetch(`${worker.url}/attachments/${encodeURIComponent(name)}`, {
         method: "PUT",
         headers: { "X-Amz-Bearer": token, ...headers },
         body,
@@ -740,4 +747,41 @@ export async function redoclyLint(path: string): Promise<{
     `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? "?"}`
   );
   return { problems, totals: report.totals, run };
+}
+
+/**
+ * Waits for something that should happen at once (an abort taking effect, say), failing when
+ * it has not settled within `boundMs`. The bound is generous on purpose: it catches "never"
+ * and "only after a long pause", and it times nothing (a loaded machine stays far inside it).
+ *
+ * @param promise What should settle.
+ * @param boundMs How long to wait before failing.
+ * @param what Names it in the failure.
+ * @returns How it settled, and after how many milliseconds.
+ *
+ * @example
+ * ```ts ignore
+ * controller.abort();
+ * const { result } = await settlesWithin(pending, 10_000, "the aborted upload");
+ * assert.equal(result.status, "rejected");
+ * ```
+ */
+export async function settlesWithin<T>(
+  promise: Promise<T>,
+  boundMs: number,
+  what: string,
+): Promise<{ result: PromiseSettledResult<T>; ms: number }> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((
+    resolve,
+  ) => (timer = setTimeout(() => resolve("late"), boundMs)));
+  const settled = promise.then(
+    (value): PromiseSettledResult<T> => ({ status: "fulfilled", value }),
+    (reason): PromiseSettledResult<T> => ({ status: "rejected", reason }),
+  );
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  if (result === "late") throw new Error(`${what} had not taken effect after ${boundMs} ms`);
+  return { result, ms: performance.now() - started };
 }

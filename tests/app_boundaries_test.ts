@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { eventually, randomBytes, rawHttp, startRig } from "./_support.ts";
+import { eventually, randomBytes, startRig } from "./_support.ts";
 import type { WorkerRuntime } from "./_worker.ts";
+import { workerFetch, workerRawHttp } from "./_worker_contract.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
 const pdf = { "Content-Type": "application/pdf" };
@@ -67,11 +68,11 @@ for (const runtime of RUNTIMES) {
       }
       rig.stack.service.s3.publicUrl = "http://127.0.0.1:9";
       keep(await rig.upload("a.pdf", body, pdf));
-      const forged = await fetch(`${rig.worker.url}/attachments/nothing`, {
+      const forged = await workerFetch(`${rig.worker.url}/attachments/nothing`, {
         headers: { Authorization: `Bearer ${rig.token}x` },
       });
       bodies.push(await forged.text());
-      const hungUp = await rawHttp({
+      const hungUp = await workerRawHttp({
         url: `${rig.worker.url}/attachments/gone.pdf`,
         headers: { "X-Amz-Bearer": rig.token, "Content-Length": "100000" },
         body: body,
@@ -99,7 +100,7 @@ for (const runtime of RUNTIMES) {
     const origin = "https://chat.example.com";
     const rig = await startRig(runtime, { corsOrigins: [origin] });
     try {
-      const preflight = await fetch(`${rig.worker.url}/attachments/a.pdf`, {
+      const preflight = await workerFetch(`${rig.worker.url}/attachments/a.pdf`, {
         method: "OPTIONS",
         headers: {
           Origin: origin,
@@ -123,7 +124,7 @@ for (const runtime of RUNTIMES) {
       ) {
         assert.ok(allowed.includes(header), `${header} allowed in ${allowed}`);
       }
-      const stranger = await fetch(`${rig.worker.url}/attachments/a.pdf`, {
+      const stranger = await workerFetch(`${rig.worker.url}/attachments/a.pdf`, {
         method: "OPTIONS",
         headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "PUT" },
       });
@@ -164,7 +165,7 @@ for (const runtime of RUNTIMES) {
         { Type: ["CONNECTION_CREDENTIALS"] },
       );
       const otherToken = connection.data!.ConnectionCredentials!.ConnectionToken!;
-      const elsewhere = await fetch(`${rig.worker.url}/attachments/b.pdf`, {
+      const elsewhere = await workerFetch(`${rig.worker.url}/attachments/b.pdf`, {
         method: "PUT",
         headers: { "X-Amz-Bearer": otherToken, ...pdf },
         body: randomBytes(10),

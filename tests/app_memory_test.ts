@@ -4,20 +4,25 @@ import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { processMemory, randomBytes, rawHttp } from "./_support.ts";
+import { processMemory, randomBytes } from "./_support.ts";
 import { startWorker } from "./_worker.ts";
+import { workerRawHttp } from "./_worker_contract.ts";
 
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
-const BOUND = 16 * MiB;
+// Clean runs of this test (5 each, 2026-12, two of them beside other test runs at load 7): the
+// worker's peak RSS grew 0.2–1.3 MiB in workerd and 2.1–2.6 MiB in Deno during the 200 MB upload.
+// The bound is three times the largest. What it is there for: a body held whole (+200 MiB) or
+// piped through a TransformStream (+50–60 MiB, measured in runtime-notes) fails by far.
+const BOUND = 8 * MiB;
 
-Deno.test("a 200 MB body streams through the worker while its memory grows < 16 MB", async (t) => {
+Deno.test("a 200 MB body streams through the worker while its memory grows < 8 MiB", async (t) => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0, maxAttachmentBytes: SIZE });
   const client = createParticipantClient({ endpoint: stack.participantUrl });
   const { connectionToken } = await openChat(client);
   const chunk = randomBytes(MiB, 200);
   const upload = (url: string, name: string, size: number) =>
-    rawHttp({
+    workerRawHttp({
       url: `${url}/attachments/${name}`,
       headers: { "X-Amz-Bearer": connectionToken, "Content-Length": String(size) },
       body: (function* () {

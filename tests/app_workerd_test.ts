@@ -5,6 +5,7 @@ import { startLocalStack } from "../local/stack.ts";
 import { appCases } from "./_app_cases.ts";
 import { randomBytes, sha256 } from "./_support.ts";
 import { startWorker } from "./_worker.ts";
+import { workerFetch } from "./_worker_contract.ts";
 
 appCases("workerd");
 
@@ -16,7 +17,7 @@ Deno.test("upload worker in workerd: a bad configuration answers 500 misconfigur
     vars: { MAX_ATTACHMENT_BYTES: "lots" },
   });
   try {
-    const response = await fetch(`${worker.url}/healthz`);
+    const response = await workerFetch(`${worker.url}/healthz`);
     const body = await response.json();
     assert.equal(response.status, 500);
     assert.equal(body.code, "misconfigured");
@@ -46,7 +47,7 @@ Deno.test("upload worker in workerd through wrangler dev: the wrangler.jsonc pat
       createParticipantClient({ endpoint: stack.participantUrl }),
     );
     const bytes = randomBytes(300_000, 5);
-    const response = await fetch(`${worker.url}/attachments/scan.png`, {
+    const response = await workerFetch(`${worker.url}/attachments/scan.png`, {
       method: "PUT",
       headers: { "X-Amz-Bearer": connectionToken },
       body: bytes,
@@ -54,7 +55,7 @@ Deno.test("upload worker in workerd through wrangler dev: the wrangler.jsonc pat
     const sent = await response.json();
     assert.equal(response.status, 201, JSON.stringify(sent));
     assert.equal(sent.contentType, "image/png");
-    const back = await fetch(`${worker.url}/attachments/${sent.attachmentId}`, {
+    const back = await workerFetch(`${worker.url}/attachments/${sent.attachmentId}`, {
       headers: { "X-Amz-Bearer": connectionToken },
     });
     assert.equal(await sha256(await back.arrayBuffer()), await sha256(bytes));

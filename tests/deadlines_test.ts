@@ -6,7 +6,7 @@ import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
 import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes, settlesWithin } from "./_support.ts";
 
 Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
   const url = new URL(
@@ -65,8 +65,14 @@ Deno.test("an upload to a stalled S3 is abandoned at its time budget, and nothin
   const t = await faultyStack();
   try {
     t.proxy.inject({ kind: "stall" });
-    await assert.rejects(
+    // The S3 stalls for ever: a deadline that never fires fails at the bound, not never.
+    const { result } = await settlesWithin(
       sendAttachment({ ...t.upload, put: deadlinePut({ timeoutMs: 300 }) }),
+      10_000,
+      "a 300 ms upload budget",
+    );
+    await assert.rejects(
+      Promise.reject((result as PromiseRejectedResult).reason),
       (e) =>
         e instanceof AttachmentError && e.code === "upload_failed" &&
         deadlineOf(e)?.reason === "budget",
@@ -84,8 +90,13 @@ Deno.test("an upload still running when its pre-signed URL expires is abandoned"
   const t = await faultyStack(1);
   try {
     t.proxy.inject({ kind: "stall" });
-    await assert.rejects(
+    const { result } = await settlesWithin(
       sendAttachment({ ...t.upload, put: deadlinePut({ timeoutMs: 60_000 }) }),
+      10_000,
+      "a pre-signed URL's 1 s expiry",
+    );
+    await assert.rejects(
+      Promise.reject((result as PromiseRejectedResult).reason),
       (e) => e instanceof AttachmentError && deadlineOf(e)?.reason === "url_expired",
     );
     assert.equal(t.calls.CompleteAttachmentUpload, undefined);

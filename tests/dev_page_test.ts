@@ -21,6 +21,7 @@ import {
   type TestBrowser,
 } from "./_browser.ts";
 import { randomBytes, sha256 } from "./_support.ts";
+import { workerFetch } from "./_worker_contract.ts";
 
 const MB = 1024 * 1024;
 
@@ -146,7 +147,7 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
         allowedTypes: ["application/pdf", "text/plain"],
       });
       // The worker's API is there as ever.
-      assert.equal((await (await fetch(`${on.url}/healthz`)).json()).status, "ok");
+      assert.equal((await (await workerFetch(`${on.url}/healthz`)).json()).status, "ok");
     } finally {
       await on.close();
     }

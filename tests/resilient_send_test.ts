@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  eventually,
-  processMemory,
-  randomBytes,
-  rawHttp,
-  startRig,
-  tcpConnections,
-} from "./_support.ts";
+import { eventually, processMemory, randomBytes, startRig, tcpConnections } from "./_support.ts";
 import type { WorkerRuntime } from "./_worker.ts";
+import { workerRawHttp } from "./_worker_contract.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
 const pdf = { "Content-Type": "application/pdf" };
@@ -196,7 +190,7 @@ for (const runtime of RUNTIMES) {
       const MiB = 2 ** 20;
       const chunk = randomBytes(MiB, 9);
       const hungUp = await Promise.all([0, 1, 2, 3].map((i) =>
-        rawHttp({
+        workerRawHttp({
           url: `${rig.worker.url}/attachments/half${i}.pdf`,
           headers: { ...headers, "Content-Length": String(20 * MiB) },
           body: Array(20).fill(chunk),
@@ -216,7 +210,7 @@ for (const runtime of RUNTIMES) {
       }
 
       // Fewer bytes than declared, the connection kept open: the URL expires, the worker ends it.
-      const short = await rawHttp({
+      const short = await workerRawHttp({
         url: `${rig.worker.url}/attachments/short.pdf`,
         headers: { ...headers, "Content-Length": "1000000" },
         body: (async function* () {
@@ -225,7 +219,7 @@ for (const runtime of RUNTIMES) {
         })(),
       }).catch(() => undefined);
       // Trickling: a few bytes a second until well past the URL's expiry.
-      const trickle = rawHttp({
+      const trickle = workerRawHttp({
         url: `${rig.worker.url}/attachments/slow.pdf`,
         headers: { ...headers, "Content-Length": "400" },
         body: (async function* () {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { backoffDelay, type RetryInfo, retryingFetch } from "../src/retry.ts";
-import { brokenAnswer, serveTiny } from "./_support.ts";
+import { brokenAnswer, eventually, serveTiny, settlesWithin } from "./_support.ts";
 
 Deno.test("backoffDelay: full jitter under a doubling ceiling, capped", () => {
   for (const [base, max] of [[100, 5000], [10, 50], [250, 1000]]) {
@@ -156,12 +156,21 @@ Deno.test("retryingFetch: the caller's abort ends it at once, pauses included", 
   const { server } = scripted([503], { "Retry-After": "30" });
   try {
     const controller = new AbortController();
-    const pending = retryingFetch(fetch, { maxDelayMs: 60_000, deadlineMs: 120_000 })(server.url, {
-      signal: controller.signal,
-    });
+    const tries: RetryInfo[] = [];
+    const pending = retryingFetch(fetch, {
+      maxDelayMs: 60_000,
+      deadlineMs: 120_000,
+      onRetry: (i) => tries.push(i),
+    })(server.url, { signal: controller.signal });
     // Abort while it waits out Retry-After: 30.
-    setTimeout(() => controller.abort(), 50);
-    await assert.rejects(pending, (e) => e instanceof DOMException && e.name === "AbortError");
+    await eventually(() => tries.length === 1);
+    assert.equal(tries[0].delayMs, 30_000);
+    controller.abort();
+    // An abort heeded only once the 30 s pause is over fails here.
+    const { result } = await settlesWithin(pending, 10_000, "the abort during a 30 s pause");
+    assert.equal(result.status, "rejected");
+    const reason = (result as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof DOMException && reason.name === "AbortError", String(reason));
     assert.equal(server.requests, 1);
   } finally {
     await server.close();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/client.ts";
 import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_support.ts";
 import { start, stop } from "./_start.ts";
+import { workerFetch } from "./_worker_contract.ts";
 
 const MiB = 1024 * 1024;
 
@@ -86,7 +87,7 @@ for (const runtime of ["workerd", "deno"] as const) {
 
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);
-      const response = await fetch(`${uploadUrl}file.pdf`, {
+      const response = await workerFetch(`${uploadUrl}file.pdf`, {
         method: "PUT",
         headers: { "X-Amz-Bearer": token },
         body: bytes,
@@ -99,7 +100,7 @@ for (const runtime of ["workerd", "deno"] as const) {
       const transcript = await client.getTranscript(token, { MaxResults: 100 });
       const item = transcript.data!.Transcript!.find((i) => i.Type === "ATTACHMENT");
       assert.equal(item?.Attachments?.[0].AttachmentName, "file.pdf");
-      const download = await fetch(new URL(response.headers.get("location")!, uploadUrl), {
+      const download = await workerFetch(new URL(response.headers.get("location")!, uploadUrl), {
         headers: { "X-Amz-Bearer": token },
       });
       assert.equal(await sha256(await download.arrayBuffer()), await sha256(bytes));
