@@ -234,7 +234,12 @@ async function startDeno(
       // DEV_PAGE=true bundles the page's scripts at start (deno bundle).
       ...(vars.DEV_PAGE === "true" ? ["--allow-read", "--allow-run"] : []),
       ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
-      new URL("../worker/deno.ts", import.meta.url).pathname,
+      // Like the workerd bundles: the production entry point, or the development one (which
+      // carries the page) where the page is wanted.
+      new URL(
+        vars.DEV_PAGE === "true" ? "../local/dev_worker.ts" : "../worker/deno.ts",
+        import.meta.url,
+      ).pathname,
       "--hostname",
       "127.0.0.1",
       "--port",

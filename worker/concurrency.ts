@@ -13,6 +13,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { bearerToken } from "./token.ts";
 
 /** Options of {@link concurrencyLimit}. */
 export interface ConcurrencyLimitOptions {
@@ -27,9 +28,9 @@ export interface ConcurrencyLimitOptions {
    */
   retryAfterSeconds?: number;
   /**
-   * Finds the key a request counts against; `undefined` leaves it unlimited (it will be
-   * refused for want of a token anyway).
-   * @default {bearerToken}
+   * Finds the key a request counts against; `undefined` leaves it unlimited, so it must be
+   * `undefined` only for requests the routes refuse for want of a token.
+   * @default {the request's token, read by the app's own parser (`token.ts`)}
    */
   key?: (c: Context) => string | undefined;
   /**
@@ -48,31 +49,22 @@ export interface ConcurrencyLimit {
   readonly inFlight: number;
   /** Requests refused so far. */
   readonly refused: number;
-}
-
-/**
- * The token of a request: `X-Amz-Bearer`, else `Authorization: Bearer ...`.
- *
- * @param c The request context.
- * @returns The token, or `undefined` when there is none.
- *
- * @example
- * ```ts ignore
- * import { bearerToken } from "./concurrency.ts";
- * app.get("/whoami", (c) => c.text(bearerToken(c) ? "token given" : "no token"));
- * ```
- */
-export function bearerToken(c: Context): string | undefined {
-  const direct = c.req.header("x-amz-bearer")?.trim();
-  if (direct) return direct;
-  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-  return match?.[1];
+  /**
+   * Keeps a request's slot after its handler returned, until `done` settles: for an answer
+   * whose body streams on (a download), so that the slot is freed only when the body has
+   * finished or been cancelled.
+   *
+   * @param c The request's context.
+   * @param done Settles when the body is through.
+   */
+  holdUntil(c: Context, done: Promise<unknown>): void;
 }
 
 /**
  * Makes a per-token concurrency limit. Mount its middleware on the routes that do upstream
  * work. A request's slot is freed when its handler returns (for an upload: after the upload,
- * the completion, or the failure).
+ * the completion, or the failure), or, where the handler asked with
+ * {@link ConcurrencyLimit.holdUntil}, when its answer's body is through.
  *
  * @param options The limit, the `Retry-After`, how requests are keyed and refused.
  * @returns The limit.
@@ -90,10 +82,11 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
   const {
     maxPerToken = 4,
     retryAfterSeconds = 1,
-    key = bearerToken,
+    key = (c: Context) => bearerToken(c.req.raw.headers),
     refuse = problem,
   } = options;
   const counts = new Map<string, number>();
+  const holds = new WeakMap<Request, Promise<unknown>>();
   let inFlight = 0;
   let refused = 0;
 
@@ -108,14 +101,21 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
     }
     counts.set(token, held + 1);
     inFlight++;
-    try {
-      await next();
-    } finally {
+    const release = () => {
       inFlight--;
       const left = (counts.get(token) ?? 1) - 1;
       if (left > 0) counts.set(token, left);
       else counts.delete(token);
+    };
+    try {
+      await next();
+    } catch (error) {
+      release();
+      throw error;
     }
+    const hold = holds.get(c.req.raw);
+    if (hold) hold.then(release, release);
+    else release();
   };
 
   return {
@@ -128,6 +128,9 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
     },
     get refused() {
       return refused;
+    },
+    holdUntil(c, done) {
+      if (maxPerToken > 0) holds.set(c.req.raw, done);
     },
   };
 }

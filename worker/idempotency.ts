@@ -124,3 +124,26 @@ async function digest(token: string, key: string): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * A reused `Idempotency-Key` with another file: the key is already bound to an upload of
+ * another name, type or size, so the request is refused (422, as the IETF Idempotency-Key
+ * draft says) rather than answered with the other file's attachment.
+ *
+ * @example
+ * ```ts
+ * import { IdempotencyKeyReusedError } from "./idempotency.ts";
+ * const error = new IdempotencyKeyReusedError();
+ * console.log(error.message);
+ * ```
+ */
+export class IdempotencyKeyReusedError extends Error {
+  /** Makes the error. */
+  constructor() {
+    super(
+      "this Idempotency-Key was already used for another file (another name, type or size); " +
+        "use a new key for a new file",
+    );
+    this.name = "IdempotencyKeyReusedError";
+  }
+}

@@ -9,6 +9,13 @@ import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
 
+/** workerd's identity stream that sends its body with a `Content-Length` of `length`. */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/** A download's body keeps its `Content-Length` in workerd only through a FixedLengthStream. */
+const bodyStream = (length: number | undefined): TransformStream<Uint8Array, Uint8Array> =>
+  length === undefined ? new TransformStream() : new FixedLengthStream(length);
+
 /** A Workers module: one `fetch` handler. */
 export interface WorkerModule {
   /**
@@ -48,6 +55,7 @@ export function createWorker(
     try {
       app = createApp(parseConfig(env), {
         ...options,
+        bodyStream,
         log: (entry) => console.log(JSON.stringify(entry)),
       });
     } catch (error) {
