@@ -76,7 +76,9 @@ export interface S3Request {
 }
 
 /** What the stand-in S3 does with a request; `undefined` falls back to a plain S3. */
-export type S3Script = (request: Request) => Response | Promise<Response> | undefined;
+export type S3Script = (
+  request: Request,
+) => Response | undefined | Promise<Response | undefined>;
 
 /** A stand-in S3: stores `PUT` bodies, serves them back on `GET`, unless scripted otherwise. */
 export interface StandInS3 {

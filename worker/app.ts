@@ -424,9 +424,10 @@ async function download(
   const { readable, writable } = bodyStream(length);
   // The pipe ends when the client has the last byte, goes away (cancelling S3's body), or the
   // deadline passes (cutting both): only then is the token's slot free again.
-  const through = stored.body.pipeTo(writable, { signal }).catch(() => {}).finally(() =>
-    clearTimeout(timer)
-  );
+  const source = stored.body;
+  const through = source.pipeTo(writable, { signal })
+    .catch(() => source.cancel().catch(() => {}))
+    .finally(() => clearTimeout(timer));
   limit.holdUntil(c, through);
   return new Response(readable, { status: stored.status, headers });
 }

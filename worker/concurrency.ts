@@ -52,7 +52,8 @@ export interface ConcurrencyLimit {
   /**
    * Keeps a request's slot after its handler returned, until `done` settles: for an answer
    * whose body streams on (a download), so that the slot is freed only when the body has
-   * finished or been cancelled.
+   * finished or been cancelled. Where the runtime has an execution context (Workers), `done`
+   * is also handed to `waitUntil`, so that it settles even after the client went away.
    *
    * @param c The request's context.
    * @param done Settles when the body is through.
@@ -130,7 +131,13 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
       return refused;
     },
     holdUntil(c, done) {
-      if (maxPerToken > 0) holds.set(c.req.raw, done);
+      if (maxPerToken === 0) return;
+      holds.set(c.req.raw, done);
+      // workerd drops a request's pending work once its client has gone away, unless it was
+      // handed to waitUntil: `done` would then never settle, and the slot never come back.
+      try {
+        c.executionCtx.waitUntil(done);
+      } catch { /* no execution context (Deno): pending work always runs on */ }
     },
   };
 }

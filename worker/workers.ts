@@ -23,9 +23,18 @@ export interface WorkerModule {
    *
    * @param request The request.
    * @param env The Worker's bindings.
+   * @param ctx The execution context (`waitUntil`).
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv): Response | Promise<Response>;
+  fetch(request: Request, env: WorkerEnv, ctx?: WorkerContext): Response | Promise<Response>;
+}
+
+/** The part of the Workers execution context that the app uses. */
+export interface WorkerContext {
+  /** Keeps the request's work alive until `promise` settles, even after the answer. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Lets the runtime pass the request on to the origin when the Worker throws. */
+  passThroughOnException(): void;
 }
 
 /**
@@ -68,12 +77,12 @@ export function createWorker(
   }
 
   return {
-    fetch(request, env) {
+    fetch(request, env, ctx) {
       const app = appFor(env);
       if (app instanceof ConfigError) {
         return problemResponse("misconfigured", "the worker is misconfigured; its log says why");
       }
-      return app.fetch(request, env);
+      return app.fetch(request, env, ctx);
     },
   };
 }
