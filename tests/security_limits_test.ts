@@ -239,3 +239,36 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
     }
   });
 }
+
+for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
+  Deno.test(`${runtime}: an upload whose client goes away while the service answers gives its slot back`, async () => {
+    const rig = await startStandIns(runtime, { MAX_REQUESTS_PER_TOKEN: "1" });
+    const release = rig.service.hold();
+    try {
+      const { token, worker } = rig;
+      const body = new Uint8Array(1000).fill(5);
+      const gone = await openRaw(`${worker.url}/attachments/gone.pdf`, {
+        "X-Amz-Bearer": token,
+        "Content-Type": "application/pdf",
+        "Content-Length": String(body.length),
+      });
+      await gone.write(body);
+      await eventually(() => rig.service.calls.StartAttachmentUpload === 1);
+      gone.close();
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await eventually(async () => {
+        const answer = await fetch(`${worker.url}/attachments/next.pdf`, {
+          method: "PUT",
+          headers: { "X-Amz-Bearer": token, "Content-Type": "application/pdf" },
+          body,
+        });
+        await answer.body?.cancel();
+        return answer.status === 201;
+      });
+    } finally {
+      release();
+      await rig.close();
+    }
+  });
+}
