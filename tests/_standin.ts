@@ -384,31 +384,46 @@ export async function openRaw(
   };
   await writeAll(new TextEncoder().encode(head.join("\r\n") + "\r\n\r\n"));
   let closed = false;
+  // The answer is complete at its Content-Length (the server may keep the connection open
+  // while the request body is unfinished), or else when the server closes.
   const answer = (async () => {
-    const chunks: Uint8Array[] = [];
+    let bytes = new Uint8Array(0);
     const buffer = new Uint8Array(64 * 1024);
+    const parse = (final: boolean): RawAnswer | undefined => {
+      const text = new TextDecoder("latin1").decode(bytes);
+      const end = text.indexOf("\r\n\r\n");
+      if (end < 0) return undefined;
+      const [status, ...fields] = text.slice(0, end).split("\r\n");
+      const parsed = new Headers();
+      for (const field of fields) {
+        const colon = field.indexOf(":");
+        parsed.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+      }
+      const length = parsed.get("content-length");
+      const body = bytes.subarray(new TextEncoder().encode(text.slice(0, end + 4)).length);
+      if (!final && (length === null || body.length < Number(length))) return undefined;
+      return {
+        status: Number(status.split(" ")[1]),
+        headers: parsed,
+        text: new TextDecoder().decode(body),
+      };
+    };
     for (;;) {
-      let n: number | null;
+      let n: number | null = null;
       try {
         n = await conn.read(buffer);
-      } catch {
-        break;
-      }
+      } catch { /* reset: what came is all there is */ }
       if (n === null) break;
-      chunks.push(buffer.slice(0, n));
+      const next = new Uint8Array(bytes.length + n);
+      next.set(bytes);
+      next.set(buffer.subarray(0, n), bytes.length);
+      bytes = next;
+      const done = parse(false);
+      if (done) return done;
     }
-    const text = new TextDecoder("latin1").decode(
-      new Uint8Array(chunks.flatMap((c) => [...c])),
-    );
-    const end = text.indexOf("\r\n\r\n");
-    if (end < 0) throw new Error("the connection closed without an answer");
-    const [status, ...fields] = text.slice(0, end).split("\r\n");
-    const parsed = new Headers();
-    for (const field of fields) {
-      const colon = field.indexOf(":");
-      parsed.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
-    }
-    return { status: Number(status.split(" ")[1]), headers: parsed, text: text.slice(end + 4) };
+    const last = parse(true);
+    if (!last) throw new Error("the connection closed without an answer");
+    return last;
   })();
   answer.catch(() => {});
   return {
@@ -424,15 +439,18 @@ export async function openRaw(
   };
 }
 
-/** The JSON request log line the worker printed for `path`, parsed. */
+/**
+ * The JSON request log line the worker printed for `path`, parsed: the first one among the
+ * lines from `after` on (an index into `worker.logs`).
+ */
 export async function loggedRequest(
   worker: StartedWorker,
   path: string,
-  timeoutMs = 30_000,
+  after = 0,
 ): Promise<{ status: number; code?: string; ms: number; path: string }> {
-  const line = await worker.waitForLog(
-    (l) => l.includes(`"path":${JSON.stringify(path)}`),
-    timeoutMs,
+  const wanted = `"path":${JSON.stringify(path)}`;
+  const line = await worker.waitForLog((l) =>
+    l.includes(wanted) && worker.logs.lastIndexOf(l) >= after
   );
   return JSON.parse(line.slice(line.indexOf("{")));
 }

@@ -141,29 +141,34 @@ export class RequestBodyError extends Error {
 async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (!(body instanceof ReadableStream)) return;
   const reader = body.getReader();
-  let timedOut = false;
-  const stop = () => reader.cancel().catch(() => {});
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, timeoutMs);
-  signal?.addEventListener("abort", stop, { once: true });
+  // A pending read is not ended by every runtime when the body is cancelled (Deno's stays
+  // pending): race each read against the deadline and the client's going away instead.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const stopped = new Promise<"timeout" | "aborted">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    onAbort = () => resolve("aborted");
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
     for (;;) {
-      let done: boolean;
-      try {
-        done = (await reader.read()).done;
-      } catch (error) {
-        if (timedOut) throw new UploadDeadlineError("budget", timeoutMs);
-        throw new RequestBodyError(error);
-      }
-      if (done) break;
+      const read = reader.read();
+      read.catch(() => {});
+      const next = await Promise.race([
+        read.then((r) => r.done ? "done" : "more", (error) => {
+          throw new RequestBodyError(error);
+        }),
+        stopped,
+      ]);
+      if (next === "done") return;
+      if (next === "more") continue;
+      reader.cancel().catch(() => {});
+      if (next === "timeout") throw new UploadDeadlineError("budget", timeoutMs);
+      throw new RequestBodyError(signal?.reason);
     }
-    if (timedOut) throw new UploadDeadlineError("budget", timeoutMs);
-    if (signal?.aborted) throw new RequestBodyError(signal.reason);
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener("abort", stop);
-    reader.releaseLock();
+    signal?.removeEventListener("abort", onAbort);
   }
 }
