@@ -238,7 +238,10 @@ export function startStandInService(s3: StandInS3): StandInService {
               UrlExpiry: new Date(Date.now() + 300_000).toISOString(),
               HeadersToInclude: {
                 "Content-Type": body.ContentType,
-                "Content-Disposition": `attachment; filename="${body.AttachmentName}"`,
+                // Header values are bytes: the name as plain ASCII, the rest as `_`.
+                "Content-Disposition": `attachment; filename="${
+                  String(body.AttachmentName).replace(/[^\x20-\x7e]|["\\]/g, "_")
+                }"`,
               },
             },
           });
