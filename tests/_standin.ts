@@ -153,6 +153,8 @@ export type Operation =
 /** A stand-in Participant Service. */
 export interface StandInService {
   url: string;
+  /** Where the pre-signed URLs it hands out point: the stand-in S3 unless changed. */
+  urlBase: string;
   /** Calls received so far, by operation (tokens that were refused included). */
   readonly calls: Record<Operation, number>;
   /** The most calls of an operation that were in progress at once. */
@@ -234,7 +236,7 @@ export function startStandInService(s3: StandInS3): StandInService {
           return Response.json({
             AttachmentId: id,
             UploadMetadata: {
-              Url: `${s3.url}/bucket/${id}?X-Amz-Signature=standin`,
+              Url: `${service.urlBase}/bucket/${id}?X-Amz-Signature=standin`,
               UrlExpiry: new Date(Date.now() + 300_000).toISOString(),
               HeadersToInclude: {
                 "Content-Type": body.ContentType,
@@ -250,7 +252,7 @@ export function startStandInService(s3: StandInS3): StandInService {
         const id = body.AttachmentId;
         if (!sizes.has(id)) return error(400, "ValidationException", "no such attachment");
         return Response.json({
-          Url: `${s3.url}/bucket/${id}?X-Amz-Signature=standin`,
+          Url: `${service.urlBase}/bucket/${id}?X-Amz-Signature=standin`,
           UrlExpiry: new Date(Date.now() + 300_000).toISOString(),
           AttachmentSizeInBytes: sizes.get(id),
         });
@@ -259,8 +261,9 @@ export function startStandInService(s3: StandInS3): StandInService {
       }
     },
   );
-  return {
+  const service: StandInService = {
     url: `http://127.0.0.1:${server.addr.port}`,
+    urlBase: s3.url,
     calls,
     peak,
     newToken() {
@@ -288,6 +291,7 @@ export function startStandInService(s3: StandInS3): StandInService {
     },
     close: () => server.shutdown(),
   };
+  return service;
 }
 
 /** The stand-ins and a worker in front of them. */

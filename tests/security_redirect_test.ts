@@ -3,7 +3,8 @@
  * upload's `PUT` or the download's `GET` with 301, 302, 303, 307 or 308 and a `Location` on
  * another host gets a 502 naming that status; nothing is completed, and the other host (which
  * would answer 200) sees no connection at all. In the worker (workerd and Deno) and in the
- * Deno library (`fetch` and `node:http` uploads, downloads).
+ * Deno library (`fetch` and `node:http` uploads, downloads). URLs that point off the allow
+ * list straight away are refused without a connection too.
  */
 
 import assert from "node:assert/strict";
@@ -53,6 +54,20 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
         assert.equal(refused.code, "download_failed");
         assert.equal(refused.upstream.status, status);
       }
+      // URLs that point at the other host straight away are refused without a connection.
+      service.urlBase = foreign.url;
+      const offList = await fetch(`${worker.url}/attachments/off-list.pdf`, {
+        method: "PUT",
+        headers: { "X-Amz-Bearer": token, "Content-Type": "application/pdf" },
+        body: new Uint8Array(1000),
+      });
+      assert.equal(offList.status, 502);
+      assert.equal((await offList.json()).code, "upload_host_not_allowed");
+      const offListGet = await fetch(`${worker.url}/attachments/${service.addAttachment(10)}`, {
+        headers: { "X-Amz-Bearer": token },
+      });
+      assert.equal(offListGet.status, 502);
+      assert.equal((await offListGet.json()).code, "download_host_not_allowed");
       assert.equal(service.calls.CompleteAttachmentUpload, 0, "nothing was completed");
       assert.equal(s3.requests.filter((r) => r.method === "PUT").length, REDIRECTS.length);
       assert.equal(s3.requests.filter((r) => r.method === "GET").length, REDIRECTS.length);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ExecutionContext } from "hono";
 import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
@@ -26,15 +27,7 @@ export interface WorkerModule {
    * @param ctx The execution context (`waitUntil`).
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv, ctx?: WorkerContext): Response | Promise<Response>;
-}
-
-/** The part of the Workers execution context that the app uses. */
-export interface WorkerContext {
-  /** Keeps the request's work alive until `promise` settles, even after the answer. */
-  waitUntil(promise: Promise<unknown>): void;
-  /** Lets the runtime pass the request on to the origin when the Worker throws. */
-  passThroughOnException(): void;
+  fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Response | Promise<Response>;
 }
 
 /**
