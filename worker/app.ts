@@ -362,7 +362,10 @@ async function download(
   // that stops reading, never holds the request (its slot and its S3 connection) for ever.
   const budget = config.reliability.downloadTimeoutMs;
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`${budget} ms passed`)), budget);
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`the download did not finish within ${budget} ms`)),
+    budget,
+  );
   const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
   const range = c.req.header("range");
   let stored: Response;
