@@ -140,7 +140,7 @@ export async function downloadAttachment(
     throw new ParticipantCallError(
       "Download",
       isRedirect(answer)
-        ? `S3 answered the download with a redirect (HTTP ${answer.status}); it was not followed`
+        ? `S3 answered the download with a redirect (HTTP ${answer.status}), not followed`
         : `S3 refused the download: HTTP ${answer.status}${code ? ` ${code}` : ""}`,
       { status: answer.status },
     );

@@ -283,8 +283,7 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
       refused ? "upload_refused" : "upload_failed",
       "upload",
       isRedirect(stored)
-        ? `S3 answered the upload with a redirect (HTTP ${stored.status}); it was not followed ` +
-          "and nothing was completed"
+        ? `S3 answered the upload with a redirect (HTTP ${stored.status}), not followed`
         : `S3 ${refused ? "refused" : "failed"} the upload: HTTP ${stored.status}${
           s3Code ? ` ${s3Code}` : ""
         }`,

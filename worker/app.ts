@@ -363,7 +363,7 @@ async function download(
   const budget = config.reliability.downloadTimeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(
-    () => deadline.abort(new Error(`the download did not finish within ${budget} ms`)),
+    () => deadline.abort(new Error(`the download took over ${budget} ms`)),
     budget,
   );
   const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
@@ -404,7 +404,7 @@ async function download(
       c,
       "download_failed",
       isRedirect(stored)
-        ? `S3 answered the download with a redirect (HTTP ${stored.status}); it was not followed`
+        ? `S3 answered the download with a redirect (HTTP ${stored.status}), not followed`
         : `S3 answered HTTP ${stored.status}`,
       {
         upstream: {

@@ -33,10 +33,8 @@ export interface ConcurrencyLimitOptions {
    * @default {the request's token, read by the app's own parser (`token.ts`)}
    */
   key?: (c: Context) => string | undefined;
-  /**
-   * Builds the refusal; by default an RFC 9457 problem with code `too_many_requests`.
-   */
-  refuse?: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
+  /** Builds the refusal (the app's RFC 9457 problem with code `too_many_requests`). */
+  refuse: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
 }
 
 /** A running limit: the middleware and a view of what it holds. */
@@ -74,17 +72,20 @@ export interface ConcurrencyLimit {
  * ```ts ignore
  * import { Hono } from "hono";
  * import { concurrencyLimit } from "./concurrency.ts";
- * const limit = concurrencyLimit({ maxPerToken: 2 });
+ * const limit = concurrencyLimit({
+ *   maxPerToken: 2,
+ *   refuse: (c) => c.json({ code: "too_many_requests" }, 429),
+ * });
  * const app = new Hono();
  * app.put("/attachments/:name", limit.middleware, (c) => c.text("stored", 201));
  * ```
  */
-export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): ConcurrencyLimit {
+export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimit {
   const {
     maxPerToken = 4,
     retryAfterSeconds = 1,
     key = (c: Context) => bearerToken(c.req.raw.headers),
-    refuse = problem,
+    refuse,
   } = options;
   const counts = new Map<string, number>();
   const holds = new WeakMap<Request, Promise<unknown>>();
@@ -140,22 +141,4 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
       } catch { /* no execution context (Deno): pending work always runs on */ }
     },
   };
-}
-
-function problem(c: Context, retryAfterSeconds: number, maxPerToken: number): Response {
-  return c.json(
-    {
-      type: "about:blank",
-      title: "Too Many Requests",
-      status: 429,
-      code: "too_many_requests",
-      detail:
-        `at most ${maxPerToken} uploads per token may run at once; retry after ${retryAfterSeconds} s`,
-    },
-    429,
-    {
-      "Content-Type": "application/problem+json",
-      "Retry-After": String(retryAfterSeconds),
-    },
-  );
 }

@@ -128,7 +128,7 @@ export async function resilientSend(
 export class RequestBodyError extends Error {
   /** @param cause The read's failure. */
   constructor(cause?: unknown) {
-    super("the request body broke off before its end", { cause });
+    super("the request body broke off", { cause });
     this.name = "RequestBodyError";
   }
 }
