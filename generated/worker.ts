@@ -149,8 +149,8 @@ export interface components {
             };
         };
         /**
-         * @description Bad input: a name that is empty, too long or holds `/`, `\` or control characters
-         *     (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
+         * @description Bad input: a name that is empty, too long or holds `/`, `\`, control characters,
+         *     bidirectional controls or line separators (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
          *     (`invalid_idempotency_key`) or query (`invalid_query`), or a request the Participant
          *     Service refused as invalid (`rejected_by_service`).
          */
@@ -162,7 +162,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No ConnectionToken (`missing_token`). */
+        /**
+         * @description No usable ConnectionToken (`missing_token`): none was sent, or it cannot be one (not 1
+         *     to 1000 visible ASCII characters, or `Authorization` not `Bearer <token>`).
+         */
         Unauthorized: {
             headers: {
                 "WWW-Authenticate"?: string;
