@@ -21,8 +21,12 @@ export interface paths {
         };
         /**
          * Fetch an attachment's bytes.
-         * @description Streams the attachment from S3 (through GetAttachment's short-lived URL) with its
-         *     `Content-Type` and `Content-Disposition`. `Range` is passed through.
+         * @description Streams the attachment from S3 (through GetAttachment's short-lived URL) as a
+         *     download, whatever S3 says: `Content-Disposition: attachment` (with the stored name
+         *     where it is a usable one), a `Content-Type` among the accepted types (else
+         *     `application/octet-stream`), `Content-Security-Policy: sandbox` and
+         *     `X-Content-Type-Options: nosniff`. `Range` is passed through. A body that does not
+         *     finish within `DOWNLOAD_TIMEOUT_MS` is cut off.
          */
         get: operations["downloadAttachment"];
         /**
@@ -122,7 +126,7 @@ export interface components {
          *     the client that would read it has gone.
          * @enum {string}
          */
-        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed" | "upload_timeout" | "too_many_requests" | "client_disconnected";
+        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "idempotency_key_reused" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed" | "upload_timeout" | "too_many_requests" | "client_disconnected";
         /** @description The upstream answer behind a problem. Never holds a token or a URL. */
         UpstreamFailure: {
             /** @enum {string} */
@@ -146,8 +150,8 @@ export interface components {
             };
         };
         /**
-         * @description Bad input: a name that is empty, too long or holds `/`, `\` or control characters
-         *     (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
+         * @description Bad input: a name that is empty, too long or holds `/`, `\`, control characters,
+         *     bidirectional controls or line separators (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
          *     (`invalid_idempotency_key`) or query (`invalid_query`), or a request the Participant
          *     Service refused as invalid (`rejected_by_service`).
          */
@@ -159,7 +163,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No ConnectionToken (`missing_token`). */
+        /**
+         * @description No usable ConnectionToken (`missing_token`): none was sent, or it cannot be one (not 1
+         *     to 1000 visible ASCII characters, or `Authorization` not `Bearer <token>`).
+         */
         Unauthorized: {
             headers: {
                 "WWW-Authenticate": string;
@@ -270,8 +277,12 @@ export interface operations {
             /** @description The whole attachment. */
             200: {
                 headers: {
-                    /** @description `attachment; filename="..."` */
+                    /** @description `attachment; filename="..."` (always `attachment`) */
                     "Content-Disposition"?: string;
+                    /** @description `sandbox` */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff` */
+                    "X-Content-Type-Options"?: string;
                     "Content-Length"?: number;
                     [name: string]: unknown;
                 };
@@ -401,6 +412,18 @@ export interface operations {
             };
             /** @description The type is not one Amazon Connect chat accepts (`unsupported_type`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The `Idempotency-Key` was already used for another file, of another name, type or
+             *     size (`idempotency_key_reused`); nothing was sent. Use a new key for a new file.
+             */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

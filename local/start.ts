@@ -229,18 +229,31 @@ async function serveUnderDeno(
   };
 }
 
-/** Turns one of the worker's JSON request logs into a short line; other lines give `undefined`. */
+/**
+ * Turns one of the worker's JSON request logs into a short line; other lines give `undefined`.
+ * The path comes from the client: its control characters, bidirectional controls and line
+ * separators are printed escaped (`\u000a`), so that no name can forge or disguise a line.
+ */
 function requestLine(line: string): string | undefined {
   const start = line.indexOf('{"method"');
   if (start < 0) return undefined;
   try {
     const entry = JSON.parse(line.slice(start));
-    return `worker  | ${entry.method} ${entry.path} ${entry.status}${
-      entry.code ? ` ${entry.code}` : ""
-    } (${entry.ms} ms)`;
+    return `worker  | ${printable(String(entry.method))} ${printable(String(entry.path))} ${
+      Number(entry.status)
+    }${entry.code ? ` ${printable(String(entry.code))}` : ""} (${Number(entry.ms)} ms)`;
   } catch {
     return undefined;
   }
+}
+
+/** Control characters (C0, DEL, C1), bidirectional controls and line separators. */
+const UNPRINTABLE =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function printBanner(

@@ -5,6 +5,8 @@
  */
 
 import { ParticipantCallError } from "./call_error.ts";
+import { dispositionFilename } from "./disposition.ts";
+import { isRedirect } from "./put.ts";
 import { countedStream, type ProgressListener } from "./progress.ts";
 import {
   defaultUrlPolicy,
@@ -123,7 +125,9 @@ export async function downloadAttachment(
   }
   let answer: Response;
   try {
-    answer = await fetch(url, { signal });
+    // A pre-signed GET is answered with the bytes or an error, never a redirect to follow: a
+    // redirect would lead to a host the URL policy never saw.
+    answer = await fetch(url, { signal, redirect: "manual" });
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new ParticipantCallError("Download", "could not reach the download URL", {
@@ -135,7 +139,9 @@ export async function downloadAttachment(
     const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
     throw new ParticipantCallError(
       "Download",
-      `S3 refused the download: HTTP ${answer.status}${code ? ` ${code}` : ""}`,
+      isRedirect(answer)
+        ? `S3 answered the download with a redirect (HTTP ${answer.status}), not followed`
+        : `S3 refused the download: HTTP ${answer.status}${code ? ` ${code}` : ""}`,
       { status: answer.status },
     );
   }
@@ -149,26 +155,4 @@ export async function downloadAttachment(
     contentType: answer.headers.get("content-type") ?? undefined,
     body: countedStream(answer.body, size, onProgress),
   };
-}
-
-/**
- * The file name in a `Content-Disposition` value: the RFC 8187 `filename*` when present,
- * else `filename`.
- *
- * @param value The header value.
- * @returns The name, or `undefined`.
- */
-function dispositionFilename(value: string | null): string | undefined {
-  if (!value) return undefined;
-  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;\s]+)/i.exec(value);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[2]);
-    } catch {
-      // Fall back to the plain name.
-    }
-  }
-  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(value);
-  if (!plain) return undefined;
-  return (plain[1] ?? plain[2]).replace(/\\(.)/g, "$1");
 }

@@ -119,9 +119,13 @@ export function mimeEssence(contentType: string): string {
   return contentType.split(";", 1)[0].trim().toLowerCase();
 }
 
+/** Bidirectional formatting characters, and the line and paragraph separators. */
+const BIDI_AND_SEPARATORS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
 /**
  * Tells why an attachment name is unusable, or `undefined` when it is fine: empty, longer
- * than 256 characters, holding a path separator or a control character.
+ * than 256 characters, holding a path separator, a control character, a bidirectional control
+ * or a line or paragraph separator.
  *
  * @param name The attachment name.
  * @returns A message, or `undefined`.
@@ -143,6 +147,12 @@ export function nameProblem(name: string): string | undefined {
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
     return "the name must not contain control characters";
+  }
+  // Bidirectional controls reorder what the agent sees (`invoice<U+202E>fdp.exe` shows as
+  // `invoiceexe.pdf`); line and paragraph separators break it across lines. Unicode's
+  // security guidance (UTS #39, UTS #55) keeps both out of identifiers.
+  if (BIDI_AND_SEPARATORS.test(name)) {
+    return "the name must not contain bidirectional controls or line separators (U+202E...)";
   }
   if (name === "." || name === "..") return "the name must not be . or ..";
   return undefined;

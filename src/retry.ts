@@ -47,6 +47,13 @@ export interface RetryOptions {
   attemptTimeoutMs?: number;
   /** Told before each pause, for logs and metrics. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Asked before each retry that the rules above allow; `false` hands back the failed try's
+   * answer (or error) as it is. For a budget shared across calls, such as the worker's cap on
+   * retries for tokens the service never accepted.
+   * @default {every allowed retry is made}
+   */
+  mayRetry?: (request: Request) => boolean | Promise<boolean>;
 }
 
 /**
@@ -116,7 +123,13 @@ export function retryingFetch(
   fetchFn: typeof fetch,
   options: RetryOptions = {},
 ): typeof fetch {
-  const { maxAttempts = 3, deadlineMs = 30_000, attemptTimeoutMs = 10_000, onRetry } = options;
+  const {
+    maxAttempts = 3,
+    deadlineMs = 30_000,
+    attemptTimeoutMs = 10_000,
+    onRetry,
+    mayRetry,
+  } = options;
   return async (input, init) => {
     const request = new Request(input, init);
     const started = Date.now();
@@ -134,7 +147,10 @@ export function retryingFetch(
       const retryable = response === undefined || isRetryableStatus(status);
       const delayMs = backoffDelay(attempt, options, response?.headers.get("retry-after"));
       const outOfTime = Date.now() - started + delayMs >= deadlineMs;
-      if (!retryable || attempt >= maxAttempts || outOfTime) {
+      if (
+        !retryable || attempt >= maxAttempts || outOfTime ||
+        (mayRetry && !(await mayRetry(request)))
+      ) {
         if (response) return response;
         throw failure;
       }

@@ -15,7 +15,7 @@ import {
   DEFAULT_MAX_ATTACHMENT_BYTES,
   mimeEssence,
 } from "./limits.ts";
-import { fetchPut, type PutObject } from "./put.ts";
+import { fetchPut, isRedirect, type PutObject } from "./put.ts";
 
 /**
  * Why an upload failed; stable, for programs to branch on.
@@ -282,9 +282,11 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
     throw new AttachmentError(
       refused ? "upload_refused" : "upload_failed",
       "upload",
-      `S3 ${refused ? "refused" : "failed"} the upload: HTTP ${stored.status}${
-        s3Code ? ` ${s3Code}` : ""
-      }`,
+      isRedirect(stored)
+        ? `S3 answered the upload with a redirect (HTTP ${stored.status}), not followed`
+        : `S3 ${refused ? "refused" : "failed"} the upload: HTTP ${stored.status}${
+          s3Code ? ` ${s3Code}` : ""
+        }`,
       {
         attachmentId,
         s3: { status: stored.status, code: s3Code, ...(requestId ? { requestId } : {}) },

@@ -36,6 +36,12 @@ export interface StartWorkerOptions {
   /** Any other variables. */
   vars?: Record<string, string>;
   /**
+   * Which build runs: `production` (the Workers bundle, `worker/deno.ts`), or `development`
+   * (the bundle with the page, `local/dev_worker.ts`).
+   * @default {"development" where DEV_PAGE is true, else "production"}
+   */
+  build?: "production" | "development";
+  /**
    * Open the runtime's inspector on a free port of 127.0.0.1, so that
    * {@link StartedWorker.collectGarbage} works (not with the `wrangler` launcher).
    * @default {false}
@@ -89,6 +95,9 @@ export interface StartedWorker {
  */
 export async function startWorker(options: StartWorkerOptions): Promise<StartedWorker> {
   const vars = workerVars(options);
+  const development =
+    (options.build ?? (vars.DEV_PAGE === "true" ? "development" : "production")) ===
+      "development";
   const logs: string[] = [];
   const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
   const record = (line: string) => {
@@ -123,7 +132,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
   const inspector = `http://127.0.0.1:${inspectorPort}`;
   if (options.runtime === "deno") {
     return {
-      ...await startDeno(vars, record, inspectorPort),
+      ...await startDeno(vars, record, development, inspectorPort),
       runtime: "deno",
       logs,
       waitForLog,
@@ -132,7 +141,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
   }
   if (options.launcher === "wrangler") {
     if (options.inspect) throw new Error("inspect needs the miniflare launcher");
-    const script = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
+    const script = await workerBundle({ devPage: development });
     const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
@@ -141,7 +150,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { runtime: "workerd", url: dev.url, pid: own.pid, logs, waitForLog, close: dev.close };
   }
   return {
-    ...await startMiniflare(vars, record, inspectorPort),
+    ...await startMiniflare(vars, record, development, inspectorPort),
     runtime: "workerd",
     logs,
     waitForLog,
@@ -176,9 +185,10 @@ export function workerVars(options: Omit<StartWorkerOptions, "runtime">): Record
 async function startMiniflare(
   vars: Record<string, string>,
   record: (line: string) => void,
+  development: boolean,
   inspectorPort?: number,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
-  const scriptPath = await workerBundle({ devPage: vars.DEV_PAGE === "true" });
+  const scriptPath = await workerBundle({ devPage: development });
   return await runInMiniflare(scriptPath, vars, record, inspectorPort);
 }
 
@@ -219,6 +229,7 @@ export async function runInMiniflare(
 async function startDeno(
   vars: Record<string, string>,
   record: (line: string) => void,
+  development: boolean,
   inspectorPort?: number,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const env: Record<string, string> = { ...vars, NO_COLOR: "1" };
@@ -231,10 +242,15 @@ async function startDeno(
       "run",
       "--allow-net",
       "--allow-env",
-      // DEV_PAGE=true bundles the page's scripts at start (deno bundle).
-      ...(vars.DEV_PAGE === "true" ? ["--allow-read", "--allow-run"] : []),
+      // The development entry bundles the page's scripts at start (deno bundle).
+      ...(development ? ["--allow-read", "--allow-run"] : []),
       ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
-      new URL("../worker/deno.ts", import.meta.url).pathname,
+      // Like the workerd bundles: the production entry point, or the development one (which
+      // carries the page) where the page is wanted.
+      new URL(
+        development ? "../local/dev_worker.ts" : "../worker/deno.ts",
+        import.meta.url,
+      ).pathname,
       "--hostname",
       "127.0.0.1",
       "--port",

@@ -12,14 +12,17 @@ import type { components } from "../generated/worker.ts";
 import openapi from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
 import type { RetryOptions } from "../src/retry.ts";
-import { nameProblem } from "../src/limits.ts";
+import { mimeEssence, nameProblem } from "../src/limits.ts";
 import { resolveContentType, uploadRefusal } from "../src/upload_rules.ts";
 import { AttachmentError } from "../src/send.ts";
-import { concurrencyLimit } from "./concurrency.ts";
+import { attachmentDisposition, dispositionFilename } from "../src/disposition.ts";
+import { isRedirect } from "../src/put.ts";
+import { type ConcurrencyLimit, concurrencyLimit } from "./concurrency.ts";
 import { deadlineOf } from "./deadlines.ts";
-import { UploadMemory } from "./idempotency.ts";
+import { IdempotencyKeyReusedError, UploadMemory } from "./idempotency.ts";
 import { describeError } from "./redact.ts";
-import { resilientSend, type UploadGuard } from "./resilient_send.ts";
+import { RequestBodyError, resilientSend, type UploadGuard } from "./resilient_send.ts";
+import { readToken, TokenTrust } from "./token.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isAllowedHost } from "./hosts.ts";
 import type { DevPageFactory } from "./dev_page_factory.ts";
@@ -65,14 +68,19 @@ export interface AppOptions {
    * never weighs on the production bundle.
    */
   devPage?: DevPageFactory;
+  /**
+   * Makes the stream a download's body passes through on its way out, for a body of `length`
+   * bytes (`undefined`: not known). The runtime must still send a known length as
+   * `Content-Length`: workerd needs its `FixedLengthStream` for that, Deno keeps the header.
+   * @default {a TransformStream}
+   */
+  bodyStream?: (length: number | undefined) => TransformStream<Uint8Array, Uint8Array>;
 }
 
 type Env = { Variables: { code?: ProblemCode; attachmentId?: string; bytes?: number } };
 
 /** The app {@link createApp} makes: a Hono app; serve its `fetch`. */
 export type WorkerApp = Hono<Env>;
-
-const TOKEN_MAX = 1000;
 
 /**
  * Creates the upload worker's app.
@@ -95,15 +103,20 @@ const TOKEN_MAX = 1000;
  * ```
  */
 export function createApp(config: WorkerConfig, options: AppOptions = {}): WorkerApp {
+  // Calls with tokens the service never accepted share a small retry budget, so that made-up
+  // tokens cost one call each, not one per try.
+  const trust = new TokenTrust();
+  const retry = options.retry ?? {
+    maxAttempts: config.reliability.serviceMaxAttempts,
+    attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
+    deadlineMs: config.reliability.serviceDeadlineMs,
+  };
   const client = createParticipantClient({
     endpoint: config.participantEndpoint,
-    fetch: options.fetch,
-    retry: options.retry ?? {
-      maxAttempts: config.reliability.serviceMaxAttempts,
-      attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
-      deadlineMs: config.reliability.serviceDeadlineMs,
-    },
+    fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
+    retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
   });
+  const bodyStream = options.bodyStream ?? (() => new TransformStream());
   const guard: UploadGuard = {
     uploadTimeoutMs: config.reliability.uploadTimeoutMs,
     memory: new UploadMemory(),
@@ -178,7 +191,11 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   app.put("/attachments", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/:name", limit.middleware, (c) => upload(c, config, client, guard));
-  app.get("/attachments/:id", limit.middleware, (c) => download(c, config, client));
+  app.get(
+    "/attachments/:id",
+    limit.middleware,
+    (c) => download(c, config, client, limit, bodyStream),
+  );
 
   app.notFound((c) => fail(c, "not_found", `nothing at ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -200,8 +217,8 @@ async function upload(
   client: ParticipantClient,
   guard: UploadGuard,
 ): Promise<Response> {
-  const token = bearerToken(c.req.raw.headers);
-  if (!token) return fail(c, "missing_token", TOKEN_HINT);
+  const { token, problem } = readToken(c.req.raw.headers);
+  if (token === undefined) return fail(c, "missing_token", `${problem}; ${TOKEN_HINT}`);
 
   const name = c.req.param("name") ?? "";
   const badName = nameProblem(name);
@@ -278,7 +295,10 @@ async function upload(
       if (attachmentId) c.set("attachmentId", attachmentId);
       return fail(c, "upload_timeout", deadline.message, { attachmentId });
     }
-    if (c.req.raw.signal.aborted) {
+    if (error instanceof IdempotencyKeyReusedError) {
+      return fail(c, "idempotency_key_reused", error.message);
+    }
+    if (c.req.raw.signal.aborted || error instanceof RequestBodyError) {
       return fail(c, "client_disconnected", "the client closed the connection mid-upload", {
         attachmentId,
       });
@@ -290,12 +310,10 @@ async function upload(
   }
 }
 
-/** Headers of S3's answer that the download passes on. */
+/** Headers of S3's answer that the download passes on as they are. */
 const DOWNLOAD_HEADERS = [
-  "content-type",
   "content-length",
   "content-range",
-  "content-disposition",
   "accept-ranges",
   "etag",
   "last-modified",
@@ -305,9 +323,11 @@ async function download(
   c: Context<Env>,
   config: WorkerConfig,
   client: ParticipantClient,
+  limit: ConcurrencyLimit,
+  bodyStream: NonNullable<AppOptions["bodyStream"]>,
 ): Promise<Response> {
-  const token = bearerToken(c.req.raw.headers);
-  if (!token) return fail(c, "missing_token", TOKEN_HINT);
+  const { token, problem } = readToken(c.req.raw.headers);
+  if (token === undefined) return fail(c, "missing_token", `${problem}; ${TOKEN_HINT}`);
   const attachmentId = c.req.param("id") ?? "";
   c.set("attachmentId", attachmentId);
 
@@ -338,14 +358,34 @@ async function download(
     );
   }
 
+  // One deadline from the GET to S3 to the body's last byte: a peer that stalls, or a client
+  // that stops reading, never holds the request (its slot and its S3 connection) for ever.
+  const budget = config.reliability.downloadTimeoutMs;
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`the download took over ${budget} ms`)),
+    budget,
+  );
+  const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
   const range = c.req.header("range");
   let stored: Response;
   try {
-    stored = await fetch(url, { headers: range ? { range } : {} });
+    // A pre-signed GET is answered with the bytes or an error: a redirect would lead to a
+    // host that UPLOAD_HOSTS never allowed, so it is not followed.
+    stored = await fetch(url, { headers: range ? { range } : {}, redirect: "manual", signal });
   } catch {
-    return fail(c, "download_failed", "S3 could not be reached");
+    clearTimeout(timer);
+    if (c.req.raw.signal.aborted) {
+      return fail(c, "client_disconnected", "the client went away before the download began");
+    }
+    return fail(
+      c,
+      "download_failed",
+      deadline.signal.aborted ? `S3 did not answer within ${budget} ms` : "S3 could not be reached",
+    );
   }
   if (stored.status === 416) {
+    clearTimeout(timer);
     await stored.body?.cancel();
     const headers: Record<string, string> = {};
     const contentRange = stored.headers.get("content-range");
@@ -356,27 +396,67 @@ async function download(
   }
   if (stored.status !== 200 && stored.status !== 206) {
     const text = await stored.text().catch(() => "");
+    clearTimeout(timer);
     const s3Code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
     const requestId = stored.headers.get("x-amz-request-id") ??
       /<RequestId>([^<]{1,200})<\/RequestId>/.exec(text)?.[1];
-    return fail(c, "download_failed", `S3 answered HTTP ${stored.status}`, {
-      upstream: {
-        service: "s3",
-        name: s3Code ?? `HTTP ${stored.status}`,
-        status: stored.status,
-        ...(requestId ? { requestId } : {}),
+    return fail(
+      c,
+      "download_failed",
+      isRedirect(stored)
+        ? `S3 answered the download with a redirect (HTTP ${stored.status}), not followed`
+        : `S3 answered HTTP ${stored.status}`,
+      {
+        upstream: {
+          service: "s3",
+          name: s3Code ?? `HTTP ${stored.status}`,
+          status: stored.status,
+          ...(requestId ? { requestId } : {}),
+        },
       },
-    });
+    );
   }
+  const headers = downloadHeaders(stored.headers, config.allowedTypes);
+  if (c.req.method === "HEAD" || !stored.body) {
+    clearTimeout(timer);
+    await stored.body?.cancel();
+    return new Response(null, { status: stored.status, headers });
+  }
+  const declared = stored.headers.get("content-length");
+  const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined;
+  const { readable, writable } = bodyStream(length);
+  // The pipe ends when the client has the last byte, goes away (cancelling S3's body), or the
+  // deadline passes (cutting both): only then is the token's slot free again.
+  const source = stored.body;
+  const through = source.pipeTo(writable, { signal })
+    .catch(() => source.cancel().catch(() => {}))
+    .finally(() => clearTimeout(timer));
+  limit.holdUntil(c, through);
+  return new Response(readable, { status: stored.status, headers });
+}
+
+/**
+ * The headers of a download, whatever S3 sent: always a download (`attachment`, with the
+ * stored name only where it passes the name rules), a type among the accepted ones (else
+ * `application/octet-stream`), a sandboxing CSP and `nosniff`, so that no stored object is
+ * ever rendered as a page of the worker's origin.
+ */
+function downloadHeaders(from: Headers, allowedTypes: ReadonlySet<string>): Headers {
   const headers = new Headers({ "cache-control": "private, no-store" });
   for (const name of DOWNLOAD_HEADERS) {
-    const value = stored.headers.get(name);
+    const value = from.get(name);
     if (value) headers.set(name, value);
   }
-  if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
-  if (!headers.has("content-disposition")) headers.set("content-disposition", "attachment");
+  const type = mimeEssence(from.get("content-type") ?? "");
+  headers.set("content-type", allowedTypes.has(type) ? type : "application/octet-stream");
+  const name = dispositionFilename(from.get("content-disposition"));
+  headers.set(
+    "content-disposition",
+    attachmentDisposition(name !== undefined && !nameProblem(name) ? name : undefined),
+  );
+  headers.set("content-security-policy", "sandbox");
   headers.set("x-content-type-options", "nosniff");
-  return new Response(stored.body, { status: stored.status, headers });
+  return headers;
 }
 
 const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bearer header " +
@@ -384,19 +464,6 @@ const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bea
 
 const LENGTH_HINT = "the upload needs a Content-Length (S3 takes no chunked uploads): send " +
   "the file itself, as curl -T file or fetch with a File or Blob body, not a stream";
-
-/**
- * Reads the ConnectionToken from `X-Amz-Bearer`, or from `Authorization: Bearer <token>`.
- *
- * @param headers The request headers.
- * @returns The token, or `undefined` when none is usable.
- */
-function bearerToken(headers: Headers): string | undefined {
-  const direct = headers.get("x-amz-bearer")?.trim();
-  const fromAuthorization = /^bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "")?.[1];
-  const token = direct || fromAuthorization;
-  return token && token.length <= TOKEN_MAX ? token : undefined;
-}
 
 function fail(
   c: Context<Env>,

@@ -13,6 +13,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { bearerToken } from "./token.ts";
 
 /** Options of {@link concurrencyLimit}. */
 export interface ConcurrencyLimitOptions {
@@ -27,15 +28,13 @@ export interface ConcurrencyLimitOptions {
    */
   retryAfterSeconds?: number;
   /**
-   * Finds the key a request counts against; `undefined` leaves it unlimited (it will be
-   * refused for want of a token anyway).
-   * @default {bearerToken}
+   * Finds the key a request counts against; `undefined` leaves it unlimited, so it must be
+   * `undefined` only for requests the routes refuse for want of a token.
+   * @default {the request's token, read by the app's own parser (`token.ts`)}
    */
   key?: (c: Context) => string | undefined;
-  /**
-   * Builds the refusal; by default an RFC 9457 problem with code `too_many_requests`.
-   */
-  refuse?: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
+  /** Builds the refusal (the app's RFC 9457 problem with code `too_many_requests`). */
+  refuse: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
 }
 
 /** A running limit: the middleware and a view of what it holds. */
@@ -48,31 +47,23 @@ export interface ConcurrencyLimit {
   readonly inFlight: number;
   /** Requests refused so far. */
   readonly refused: number;
-}
-
-/**
- * The token of a request: `X-Amz-Bearer`, else `Authorization: Bearer ...`.
- *
- * @param c The request context.
- * @returns The token, or `undefined` when there is none.
- *
- * @example
- * ```ts ignore
- * import { bearerToken } from "./concurrency.ts";
- * app.get("/whoami", (c) => c.text(bearerToken(c) ? "token given" : "no token"));
- * ```
- */
-export function bearerToken(c: Context): string | undefined {
-  const direct = c.req.header("x-amz-bearer")?.trim();
-  if (direct) return direct;
-  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-  return match?.[1];
+  /**
+   * Keeps a request's slot after its handler returned, until `done` settles: for an answer
+   * whose body streams on (a download), so that the slot is freed only when the body has
+   * finished or been cancelled. Where the runtime has an execution context (Workers), `done`
+   * is also handed to `waitUntil`, so that it settles even after the client went away.
+   *
+   * @param c The request's context.
+   * @param done Settles when the body is through.
+   */
+  holdUntil(c: Context, done: Promise<unknown>): void;
 }
 
 /**
  * Makes a per-token concurrency limit. Mount its middleware on the routes that do upstream
  * work. A request's slot is freed when its handler returns (for an upload: after the upload,
- * the completion, or the failure).
+ * the completion, or the failure), or, where the handler asked with
+ * {@link ConcurrencyLimit.holdUntil}, when its answer's body is through.
  *
  * @param options The limit, the `Retry-After`, how requests are keyed and refused.
  * @returns The limit.
@@ -81,19 +72,23 @@ export function bearerToken(c: Context): string | undefined {
  * ```ts ignore
  * import { Hono } from "hono";
  * import { concurrencyLimit } from "./concurrency.ts";
- * const limit = concurrencyLimit({ maxPerToken: 2 });
+ * const limit = concurrencyLimit({
+ *   maxPerToken: 2,
+ *   refuse: (c) => c.json({ code: "too_many_requests" }, 429),
+ * });
  * const app = new Hono();
  * app.put("/attachments/:name", limit.middleware, (c) => c.text("stored", 201));
  * ```
  */
-export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): ConcurrencyLimit {
+export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimit {
   const {
     maxPerToken = 4,
     retryAfterSeconds = 1,
-    key = bearerToken,
-    refuse = problem,
+    key = (c: Context) => bearerToken(c.req.raw.headers),
+    refuse,
   } = options;
   const counts = new Map<string, number>();
+  const holds = new WeakMap<Request, Promise<unknown>>();
   let inFlight = 0;
   let refused = 0;
 
@@ -108,14 +103,21 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
     }
     counts.set(token, held + 1);
     inFlight++;
-    try {
-      await next();
-    } finally {
+    const release = () => {
       inFlight--;
       const left = (counts.get(token) ?? 1) - 1;
       if (left > 0) counts.set(token, left);
       else counts.delete(token);
+    };
+    try {
+      await next();
+    } catch (error) {
+      release();
+      throw error;
     }
+    const hold = holds.get(c.req.raw);
+    if (hold) hold.then(release, release);
+    else release();
   };
 
   return {
@@ -129,23 +131,14 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions = {}): Concurr
     get refused() {
       return refused;
     },
+    holdUntil(c, done) {
+      if (maxPerToken === 0) return;
+      holds.set(c.req.raw, done);
+      // workerd drops a request's pending work once its client has gone away, unless it was
+      // handed to waitUntil: `done` would then never settle, and the slot never come back.
+      try {
+        c.executionCtx.waitUntil(done);
+      } catch { /* no execution context (Deno): pending work always runs on */ }
+    },
   };
-}
-
-function problem(c: Context, retryAfterSeconds: number, maxPerToken: number): Response {
-  return c.json(
-    {
-      type: "about:blank",
-      title: "Too Many Requests",
-      status: 429,
-      code: "too_many_requests",
-      detail:
-        `at most ${maxPerToken} uploads per token may run at once; retry after ${retryAfterSeconds} s`,
-    },
-    429,
-    {
-      "Content-Type": "application/problem+json",
-      "Retry-After": String(retryAfterSeconds),
-    },
-  );
 }

@@ -57,6 +57,8 @@ export interface WorkerEnv {
   DEV_PAGE?: string;
   /** The most one upload to S3 may take, in ms. @default {120000} */
   UPLOAD_TIMEOUT_MS?: string;
+  /** The most one download may take, to its last byte, in ms. @default {120000} */
+  DOWNLOAD_TIMEOUT_MS?: string;
   /** How long one Participant Service call may wait for its answer, in ms. @default {10000} */
   SERVICE_TIMEOUT_MS?: string;
   /** The budget of one Participant Service call across its retries, in ms. @default {30000} */

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { tokenDigest } from "./token.ts";
+
 /** What is known of one upload. */
 export interface RememberedUpload {
   /** The attachment id StartAttachmentUpload gave. */
@@ -69,7 +71,7 @@ export class UploadMemory {
    * @returns What is known, or `undefined`.
    */
   async recall(token: string, key: string): Promise<RememberedUpload | undefined> {
-    const id = await digest(token, key);
+    const id = await tokenDigest(`${token}\n${key}`);
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
     if (entry.expires <= this.#now()) {
@@ -86,7 +88,7 @@ export class UploadMemory {
    * @param upload What is known.
    */
   async remember(token: string, key: string, upload: RememberedUpload): Promise<void> {
-    const id = await digest(token, key);
+    const id = await tokenDigest(`${token}\n${key}`);
     const now = this.#now();
     this.#entries.delete(id);
     this.#entries.set(id, { upload, expires: now + this.#ttlMs });
@@ -119,8 +121,22 @@ export function uploadFingerprint(name: string, contentType: string, size: numbe
   return JSON.stringify([name, contentType, size]);
 }
 
-async function digest(token: string, key: string): Promise<string> {
-  const bytes = new TextEncoder().encode(`${token}\n${key}`);
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * A reused `Idempotency-Key` with another file: the key is already bound to an upload of
+ * another name, type or size, so the request is refused (422, as the IETF Idempotency-Key
+ * draft says) rather than answered with the other file's attachment.
+ *
+ * @example
+ * ```ts
+ * import { IdempotencyKeyReusedError } from "./idempotency.ts";
+ * const error = new IdempotencyKeyReusedError();
+ * console.log(error.message);
+ * ```
+ */
+export class IdempotencyKeyReusedError extends Error {
+  /** Makes the error. */
+  constructor() {
+    super("this Idempotency-Key was used for another file (name, type or size); use a new key");
+    this.name = "IdempotencyKeyReusedError";
+  }
 }

@@ -15,6 +15,7 @@ export type ProblemCode =
   | "missing_token"
   | "length_required"
   | "invalid_idempotency_key"
+  | "idempotency_key_reused"
   | "invalid_query"
   | "attachment_not_found"
   | "download_host_not_allowed"
@@ -47,6 +48,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   not_found: 404,
   quota_exceeded: 409,
   length_required: 411,
+  idempotency_key_reused: 422,
   too_large: 413,
   unsupported_type: 415,
   range_not_satisfiable: 416,
@@ -70,6 +72,7 @@ const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
   invalid_file: "The file cannot be read",
   empty: "The file is empty",
   invalid_idempotency_key: "The Idempotency-Key is not usable",
+  idempotency_key_reused: "The Idempotency-Key was used for another file",
   invalid_query: "A query parameter is not usable",
   rejected_by_service: "The Participant Service refused the request",
   missing_token: "No ConnectionToken",

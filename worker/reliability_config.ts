@@ -9,6 +9,8 @@
 export interface ReliabilityConfig {
   /** The most one `PUT` to S3 may take, in milliseconds (its URL's expiry also ends it). */
   uploadTimeoutMs: number;
+  /** The most one download may take, from the request to the body's last byte, in milliseconds. */
+  downloadTimeoutMs: number;
   /** How long one Participant Service call may wait for its answer, in milliseconds. */
   serviceAttemptTimeoutMs: number;
   /** The budget of one Participant Service call across its retries, in milliseconds. */
@@ -22,6 +24,7 @@ export interface ReliabilityConfig {
 /** The defaults. */
 export const DEFAULT_RELIABILITY: Readonly<ReliabilityConfig> = Object.freeze({
   uploadTimeoutMs: 120_000,
+  downloadTimeoutMs: 120_000,
   serviceAttemptTimeoutMs: 10_000,
   serviceDeadlineMs: 30_000,
   serviceMaxAttempts: 3,
@@ -30,6 +33,7 @@ export const DEFAULT_RELIABILITY: Readonly<ReliabilityConfig> = Object.freeze({
 
 const VARIABLES: Record<keyof ReliabilityConfig, [string, number]> = {
   uploadTimeoutMs: ["UPLOAD_TIMEOUT_MS", 1],
+  downloadTimeoutMs: ["DOWNLOAD_TIMEOUT_MS", 1],
   serviceAttemptTimeoutMs: ["SERVICE_TIMEOUT_MS", 1],
   serviceDeadlineMs: ["SERVICE_DEADLINE_MS", 1],
   serviceMaxAttempts: ["SERVICE_MAX_ATTEMPTS", 1],
@@ -37,7 +41,7 @@ const VARIABLES: Record<keyof ReliabilityConfig, [string, number]> = {
 };
 
 /**
- * Reads `UPLOAD_TIMEOUT_MS`, `SERVICE_TIMEOUT_MS`, `SERVICE_DEADLINE_MS`,
+ * Reads `UPLOAD_TIMEOUT_MS`, `DOWNLOAD_TIMEOUT_MS`, `SERVICE_TIMEOUT_MS`, `SERVICE_DEADLINE_MS`,
  * `SERVICE_MAX_ATTEMPTS` and `MAX_REQUESTS_PER_TOKEN` (whole numbers; absent or empty: the
  * default).
  *

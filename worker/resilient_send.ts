@@ -12,12 +12,15 @@ import {
   type SendAttachmentOptions,
   type SentAttachment,
 } from "../src/send.ts";
-import { deadlinePut } from "./deadlines.ts";
-import { uploadFingerprint, type UploadMemory } from "./idempotency.ts";
+import { deadlinePut, UploadDeadlineError } from "./deadlines.ts";
+import { IdempotencyKeyReusedError, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
 
 /** How uploads are guarded. */
 export interface UploadGuard {
-  /** The most one `PUT` to S3 may take, in milliseconds (the URL's expiry also ends it). */
+  /**
+   * The most one `PUT` to S3 may take, in milliseconds (the URL's expiry also ends it); also
+   * the most a replay may spend reading the request body it does not need.
+   */
   uploadTimeoutMs: number;
   /** What is remembered of recent uploads by idempotency key; none: nothing is. */
   memory?: UploadMemory;
@@ -32,13 +35,18 @@ export interface UploadGuard {
  *   StartAttachmentUpload (which, for the same ClientToken, hands back the same attachment)
  *   and CompleteAttachmentUpload, without sending the bytes to S3 again;
  *
- * the body is then read and dropped, so that the client's request ends normally.
+ * the body is then read and dropped (within the guard's deadline), so that the client's
+ * request ends normally. A key already used for another file (another name, type or size) is
+ * refused with {@link IdempotencyKeyReusedError}, never answered with the other attachment.
  *
  * @param options What {@link sendAttachment} takes; `body` should be the request body.
  * @param guard The deadline and the memory.
  * @returns The attachment.
  * @throws {AttachmentError} As {@link sendAttachment}; its `cause` tells a deadline
  * (`UploadDeadlineError`) from other failures.
+ * @throws {IdempotencyKeyReusedError} When the key belongs to another file.
+ * @throws {UploadDeadlineError} When a replay's body does not end within the deadline.
+ * @throws {RequestBodyError} When a replay's body breaks off (the client went away).
  *
  * @example
  * ```ts ignore
@@ -61,9 +69,10 @@ export async function resilientSend(
   const known = key && memory ? await memory.recall(token, key) : undefined;
   const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
 
-  if (known && known.fingerprint === fingerprint) {
+  if (known && known.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  if (known) {
     if (known.state === "completed" || (known.state === "uploaded" && !complete)) {
-      await drain(options.body, options.signal);
+      await drain(options.body, guard.uploadTimeoutMs, options.signal);
       return {
         attachmentId: known.attachmentId,
         name: options.name,
@@ -75,7 +84,7 @@ export async function resilientSend(
     }
     // Stored but not completed: start again (same ClientToken, same attachment), skip the
     // bytes, complete.
-    await drain(options.body, options.signal);
+    await drain(options.body, guard.uploadTimeoutMs, options.signal);
     const sent = await sendAttachment({
       ...options,
       body: new Uint8Array(0),
@@ -112,16 +121,54 @@ export async function resilientSend(
   }
 }
 
-/** Reads a body to its end and drops it (a body that is not a stream needs nothing). */
-async function drain(body: BodyInit, signal?: AbortSignal): Promise<void> {
+/**
+ * A request body that broke off while a replay was reading it: the client went away (or sent
+ * fewer bytes than it declared).
+ */
+export class RequestBodyError extends Error {
+  /** @param cause The read's failure. */
+  constructor(cause?: unknown) {
+    super("the request body broke off", { cause });
+    this.name = "RequestBodyError";
+  }
+}
+
+/**
+ * Reads a body to its end and drops it (a body that is not a stream needs nothing), within
+ * `timeoutMs`: a body that does not end in time fails with {@link UploadDeadlineError}, one
+ * that breaks off or whose client goes away with {@link RequestBodyError}.
+ */
+async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (!(body instanceof ReadableStream)) return;
   const reader = body.getReader();
-  const stop = () => reader.cancel().catch(() => {});
-  signal?.addEventListener("abort", stop, { once: true });
+  // A pending read is not ended by every runtime when the body is cancelled (Deno's stays
+  // pending): race each read against the deadline and the client's going away instead.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const stopped = new Promise<"timeout" | "aborted">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    onAbort = () => resolve("aborted");
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    while (!(await reader.read()).done) { /* drop */ }
+    for (;;) {
+      const read = reader.read();
+      read.catch(() => {});
+      const next = await Promise.race([
+        read.then((r) => r.done ? "done" : "more", (error) => {
+          throw new RequestBodyError(error);
+        }),
+        stopped,
+      ]);
+      if (next === "done") return;
+      if (next === "more") continue;
+      reader.cancel().catch(() => {});
+      if (next === "timeout") throw new UploadDeadlineError("budget", timeoutMs);
+      throw new RequestBodyError(signal?.reason);
+    }
   } finally {
-    signal?.removeEventListener("abort", stop);
-    reader.releaseLock();
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
 }

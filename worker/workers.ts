@@ -5,9 +5,17 @@
  * @module
  */
 
+import type { ExecutionContext } from "hono";
 import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
+
+/** workerd's identity stream that sends its body with a `Content-Length` of `length`. */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+/** A download's body keeps its `Content-Length` in workerd only through a FixedLengthStream. */
+const bodyStream = (length: number | undefined): TransformStream<Uint8Array, Uint8Array> =>
+  length === undefined ? new TransformStream() : new FixedLengthStream(length);
 
 /** A Workers module: one `fetch` handler. */
 export interface WorkerModule {
@@ -16,9 +24,10 @@ export interface WorkerModule {
    *
    * @param request The request.
    * @param env The Worker's bindings.
+   * @param ctx The execution context (`waitUntil`).
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv): Response | Promise<Response>;
+  fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Response | Promise<Response>;
 }
 
 /**
@@ -48,6 +57,7 @@ export function createWorker(
     try {
       app = createApp(parseConfig(env), {
         ...options,
+        bodyStream,
         log: (entry) => console.log(JSON.stringify(entry)),
       });
     } catch (error) {
@@ -60,12 +70,12 @@ export function createWorker(
   }
 
   return {
-    fetch(request, env) {
+    fetch(request, env, ctx) {
       const app = appFor(env);
       if (app instanceof ConfigError) {
         return problemResponse("misconfigured", "the worker is misconfigured; its log says why");
       }
-      return app.fetch(request, env);
+      return app.fetch(request, env, ctx);
     },
   };
 }
