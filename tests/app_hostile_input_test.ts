@@ -70,6 +70,8 @@ const NAMES: [string, Outcome][] = [
   ["a\\b.pdf", badName],
   ["a\r\nX-Injected: 1.pdf", badName],
   ["nul\0.pdf", badName],
+  ["invoice\u202efdp.exe", badName],
+  ["a\u2028b.pdf", badName],
   ["tab\t.pdf", badName],
   ["del\x7f.pdf", badName],
   ["next\u0085line.pdf", badName],
@@ -242,11 +244,26 @@ const SAFE_PIECE = fc.constantFrom(
   "é",
   "日本",
   "😀",
-  "\u202e",
   "\ufeff",
 );
 /** Characters that make any name invalid. */
-const POISON = fc.constantFrom("/", "\\", "\r", "\n", "\r\n", "\0", "\t", "\x7f", "\u0085", "\x1b");
+const POISON = fc.constantFrom(
+  "/",
+  "\\",
+  "\r",
+  "\n",
+  "\r\n",
+  "\0",
+  "\t",
+  "\x7f",
+  "\u0085",
+  "\x1b",
+  // Bidirectional controls and line/paragraph separators: they let a name spoof its extension.
+  "\u202e",
+  "\u2066",
+  "\u200f",
+  "\u2028",
+);
 /** Extensions and what they make of an otherwise valid name. */
 const EXTENSION: fc.Arbitrary<[string, Outcome]> = fc.constantFrom<[string, Outcome]>(
   [".pdf", pdf],
