@@ -20,7 +20,7 @@
  */
 
 import type { components } from "../generated/worker.ts";
-import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
+import { type UploadRefusal, uploadRefusal } from "./_core/upload_rules.ts";
 
 /** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
 export type WorkerAttachment = components["schemas"]["Attachment"];
@@ -163,7 +163,7 @@ export function checkFile(
  * The extensions of the accepted types, such as `.pdf .png`: for an `accept` attribute or a
  * hint beside a file picker.
  */
-export { acceptedExtensions } from "./upload_rules.ts";
+export { acceptedExtensions } from "./_core/upload_rules.ts";
 
 /**
  * Uploads a file to the worker in one `PUT /attachments/{name}` request; the worker starts the

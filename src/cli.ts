@@ -10,16 +10,16 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
-import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./cli_args.ts";
-import { formatBytes, ProgressBar } from "./cli_progress.ts";
-import { connect } from "./connect.ts";
-import { downloadAttachment } from "./download.ts";
-import { nameProblem } from "./limits.ts";
-import type { ProgressListener } from "./progress.ts";
-import { AttachmentError } from "./send.ts";
-import { listAttachments } from "./transcript.ts";
-import { uploadAttachment } from "./upload.ts";
+import { ParticipantCallError } from "./_library/call_error.ts";
+import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./_cli/args.ts";
+import { formatBytes, ProgressBar } from "./_cli/progress_bar.ts";
+import { connect } from "./_library/connect.ts";
+import { downloadAttachment } from "./_library/download.ts";
+import { nameProblem } from "./_core/limits.ts";
+import type { ProgressListener } from "./_library/progress.ts";
+import { AttachmentError } from "./_core/send.ts";
+import { listAttachments } from "./_library/transcript.ts";
+import { uploadAttachment } from "./_library/upload.ts";
 
 /**
  * The command line's exit codes.

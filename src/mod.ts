@@ -17,31 +17,31 @@
  * @module
  */
 
-export { uploadAttachment, type UploadAttachmentOptions } from "./upload.ts";
-export type { FileInput } from "./file_input.ts";
-export { connect, type ConnectOptions, type ParticipantConnection } from "./connect.ts";
+export { uploadAttachment, type UploadAttachmentOptions } from "./_library/upload.ts";
+export type { FileInput } from "./_library/file_input.ts";
+export { connect, type ConnectOptions, type ParticipantConnection } from "./_library/connect.ts";
 export {
   downloadAttachment,
   type DownloadAttachmentOptions,
   type DownloadedAttachment,
-} from "./download.ts";
+} from "./_library/download.ts";
 export {
   listAttachments,
   type ListAttachmentsOptions,
   type ListedAttachment,
-} from "./transcript.ts";
-export type { ParticipantServiceOptions } from "./service_options.ts";
-export type { ProgressListener, TransferProgress } from "./progress.ts";
-export { ParticipantCallError } from "./call_error.ts";
+} from "./_library/transcript.ts";
+export type { ParticipantServiceOptions } from "./_library/service_options.ts";
+export type { ProgressListener, TransferProgress } from "./_library/progress.ts";
+export { ParticipantCallError } from "./_library/call_error.ts";
 export {
   AttachmentError,
   type AttachmentErrorCode,
   type AttachmentStage,
   type S3Failure,
   type SentAttachment,
-} from "./send.ts";
-export type { AttachmentProblemCode } from "./limits.ts";
-export type { PutObject, PutObjectInit } from "./put.ts";
+} from "./_core/send.ts";
+export type { AttachmentProblemCode } from "./_core/limits.ts";
+export type { PutObject, PutObjectInit } from "./_core/put.ts";
 export {
   type CallOptions,
   type CompleteAttachmentUploadInput,
@@ -50,11 +50,11 @@ export {
   type ParticipantClientOptions,
   type ParticipantResult,
   type StartAttachmentUploadInput,
-} from "./client.ts";
-export type { EndpointOptions } from "./endpoint.ts";
-export type { RetryInfo, RetryOptions } from "./retry.ts";
+} from "./_core/client.ts";
+export type { EndpointOptions } from "./_core/endpoint.ts";
+export type { RetryInfo, RetryOptions } from "./_core/retry.ts";
 export type {
   ParticipantErrorName,
   ParticipantServiceError,
   TransportErrorName,
-} from "./errors.ts";
+} from "./_core/upstream.ts";

@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import createClient from "npm:openapi-fetch@0.17.0";
 import type { paths } from "../generated/worker.ts";
-import { createParticipantClient } from "../src/client.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/_core/limits.ts";
 import { openChat } from "../local/chat.ts";
 import { startProxy } from "../local/proxy.ts";
 import { startLocalStack } from "../local/stack.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
-import { fetchPut } from "../src/put.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { AttachmentError, sendAttachment } from "../src/_core/send.ts";
+import { fetchPut } from "../src/_core/put.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";

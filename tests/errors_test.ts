@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { isRetryableStatus, sanitizeErrorName, transportError } from "../src/errors.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { isRetryableStatus, sanitizeErrorName, transportError } from "../src/_core/upstream.ts";
 import { serveTiny } from "./_support.ts";
 
 Deno.test("sanitizeErrorName keeps only the shape name", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { AttachmentError, sendAttachment } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";

@@ -8,11 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { downloadAttachment } from "../src/download.ts";
-import { ParticipantCallError } from "../src/call_error.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
-import { createNodePut } from "../src/put_node.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { downloadAttachment } from "../src/_library/download.ts";
+import { ParticipantCallError } from "../src/_library/call_error.ts";
+import { AttachmentError, sendAttachment } from "../src/_core/send.ts";
+import { createNodePut } from "../src/_library/put_node.ts";
 import {
   startForeignHost,
   startStandIns,

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { ALLOWED_CONTENT_TYPES } from "../src/limits.ts";
-import { acceptedExtensions, resolveContentType, uploadRefusal } from "../src/upload_rules.ts";
+import { ALLOWED_CONTENT_TYPES } from "../src/_core/limits.ts";
+import {
+  acceptedExtensions,
+  resolveContentType,
+  uploadRefusal,
+} from "../src/_core/upload_rules.ts";
 
 const limits = { maxBytes: 1000, allowedTypes: ALLOWED_CONTENT_TYPES };
 

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { participantEndpoint } from "../src/endpoint.ts";
+import { participantEndpoint } from "../src/_core/endpoint.ts";
 import {
   ALLOWED_CONTENT_TYPES,
   ATTACHMENT_TYPES,
   DEFAULT_MAX_ATTACHMENT_BYTES,
   mimeEssence,
-} from "../src/limits.ts";
+} from "../src/_core/limits.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
 import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 

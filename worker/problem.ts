@@ -5,8 +5,8 @@
  */
 
 import type { components } from "../generated/worker.ts";
-import type { ParticipantServiceError } from "../src/errors.ts";
-import type { AttachmentError, AttachmentErrorCode } from "../src/send.ts";
+import type { ParticipantServiceError } from "../src/_core/upstream.ts";
+import type { AttachmentError, AttachmentErrorCode } from "../src/_core/send.ts";
 import { redactSecrets } from "./redact.ts";
 
 /** Every `code` the worker answers with; stable, for programs to branch on. */

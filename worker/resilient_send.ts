@@ -11,7 +11,7 @@ import {
   sendAttachment,
   type SendAttachmentOptions,
   type SentAttachment,
-} from "../src/send.ts";
+} from "../src/_core/send.ts";
 import { deadlinePut, UploadDeadlineError } from "./deadlines.ts";
 import { IdempotencyKeyReusedError, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import type { ParticipantClient } from "./client.ts";
-import type { ParticipantServiceError } from "./errors.ts";
+import type { ParticipantServiceError } from "./upstream.ts";
 import {
   ALLOWED_CONTENT_TYPES,
   type AttachmentProblemCode,

@@ -71,7 +71,7 @@ export interface ListedAttachment {
  *
  * @example
  * ```ts ignore
- * import { listAttachments } from "./mod.ts";
+ * import { listAttachments } from "../mod.ts";
  * const attachments = await listAttachments({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,

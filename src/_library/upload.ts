@@ -5,10 +5,10 @@
  */
 
 import { describeFile, type FileInput } from "./file_input.ts";
-import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "./limits.ts";
+import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "../_core/limits.ts";
 import type { ProgressListener } from "./progress.ts";
-import { fetchPut, type PutObject } from "./put.ts";
-import { AttachmentError, sendAttachment, type SentAttachment } from "./send.ts";
+import { fetchPut, type PutObject } from "../_core/put.ts";
+import { AttachmentError, sendAttachment, type SentAttachment } from "../_core/send.ts";
 import {
   defaultUrlPolicy,
   type ParticipantServiceOptions,
@@ -92,7 +92,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  *
  * @example Upload a file by path to the local stack
  * ```ts ignore
- * import { uploadAttachment } from "./mod.ts";
+ * import { uploadAttachment } from "../mod.ts";
  * const sent = await uploadAttachment({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
@@ -105,7 +105,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  * @example Bad input is refused before any call
  * ```ts
  * import assert from "node:assert/strict";
- * import { AttachmentError, uploadAttachment } from "./mod.ts";
+ * import { AttachmentError, uploadAttachment } from "../mod.ts";
  * const error = await uploadAttachment({
  *   region: "us-east-1",
  *   connectionToken: "token",

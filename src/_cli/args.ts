@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { participantEndpoint } from "./endpoint.ts";
+import { participantEndpoint } from "../_core/endpoint.ts";
 
 /** The commands. */
 export type CommandName = "upload" | "download" | "list";

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import type { ParticipantErrorName } from "./errors.ts";
+ * import type { ParticipantErrorName } from "./upstream.ts";
  * const tokenProblem: ParticipantErrorName = "AccessDeniedException";
  * ```
  */
@@ -26,7 +26,7 @@ export type ParticipantErrorName =
  *
  * @example
  * ```ts
- * import type { TransportErrorName } from "./errors.ts";
+ * import type { TransportErrorName } from "./upstream.ts";
  * const noAnswer: TransportErrorName = "NetworkError";
  * ```
  */
@@ -40,7 +40,7 @@ export type TransportErrorName = "NetworkError" | "TimeoutError";
  *
  * @example
  * ```ts
- * import type { ParticipantServiceError } from "./errors.ts";
+ * import type { ParticipantServiceError } from "./upstream.ts";
  * function describe(error: ParticipantServiceError): string {
  *   return `${error.name} (HTTP ${error.status})${error.retryable ? ", worth a retry" : ""}`;
  * }
@@ -68,7 +68,7 @@ export interface ParticipantServiceError {
  *
  * @example
  * ```ts
- * import { sanitizeErrorName } from "./errors.ts";
+ * import { sanitizeErrorName } from "./upstream.ts";
  * sanitizeErrorName("com.amazon#AccessDeniedException:http://internal/"); // "AccessDeniedException"
  * ```
  */
@@ -89,7 +89,7 @@ export function sanitizeErrorName(raw: string): string {
  *
  * @example
  * ```ts
- * import { isRetryableStatus } from "./errors.ts";
+ * import { isRetryableStatus } from "./upstream.ts";
  * isRetryableStatus(503); // true
  * isRetryableStatus(403); // false
  * ```
@@ -109,7 +109,7 @@ export function isRetryableStatus(status: number): boolean {
  *
  * @example
  * ```ts
- * import { parseServiceError } from "./errors.ts";
+ * import { parseServiceError } from "./upstream.ts";
  * const response = new Response(null, {
  *   status: 403,
  *   headers: { "X-Amzn-ErrorType": "AccessDeniedException" },
@@ -141,7 +141,7 @@ export function parseServiceError(response: Response, body: unknown): Participan
  *
  * @example
  * ```ts
- * import { transportError } from "./errors.ts";
+ * import { transportError } from "./upstream.ts";
  * transportError(new TypeError("connection reset")).name; // "NetworkError"
  * ```
  */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ParticipantServiceError } from "./errors.ts";
+import type { ParticipantServiceError } from "../_core/upstream.ts";
 
 /**
  * A helper call ({@link connect}, {@link downloadAttachment}, {@link listAttachments}) that

@@ -9,7 +9,7 @@ import {
   createParticipantClient,
   type ParticipantClient,
   type ParticipantClientOptions,
-} from "./client.ts";
+} from "../_core/client.ts";
 
 /**
  * Where the helpers send their calls: a `client` you made, or the options to make one

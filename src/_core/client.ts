@@ -5,9 +5,9 @@
  */
 
 import createClient, { type Client, type Middleware } from "npm:openapi-fetch@0.17.0";
-import type { components, paths } from "../generated/participant.ts";
+import type { components, paths } from "../../generated/participant.ts";
 import { type EndpointOptions, participantEndpoint } from "./endpoint.ts";
-import { parseServiceError, type ParticipantServiceError, transportError } from "./errors.ts";
+import { parseServiceError, type ParticipantServiceError, transportError } from "./upstream.ts";
 import { retryingFetch, type RetryOptions } from "./retry.ts";
 
 /** @internal The request and response shapes, from `openapi.yaml`. */

@@ -53,7 +53,7 @@ export interface ParticipantConnection {
  *
  * @example
  * ```ts ignore
- * import { connect } from "./mod.ts";
+ * import { connect } from "../mod.ts";
  * const { connectionToken } = await connect({
  *   endpoint: "http://127.0.0.1:8788",
  *   participantToken: Deno.env.get("CONNECT_PARTICIPANT_TOKEN")!,

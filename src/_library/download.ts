@@ -5,8 +5,8 @@
  */
 
 import { ParticipantCallError } from "./call_error.ts";
-import { dispositionFilename } from "./disposition.ts";
-import { isRedirect } from "./put.ts";
+import { dispositionFilename } from "../_core/disposition.ts";
+import { isRedirect } from "../_core/put.ts";
 import { countedStream, type ProgressListener } from "./progress.ts";
 import {
   defaultUrlPolicy,
@@ -54,7 +54,7 @@ export interface DownloadAttachmentOptions extends ParticipantServiceOptions {
  *
  * @example Save the bytes to a file
  * ```ts ignore
- * import type { DownloadedAttachment } from "./mod.ts";
+ * import type { DownloadedAttachment } from "../mod.ts";
  * async function save(download: DownloadedAttachment, path: string) {
  *   await download.body.pipeTo((await Deno.create(path)).writable);
  * }
@@ -87,7 +87,7 @@ export interface DownloadedAttachment {
  *
  * @example
  * ```ts ignore
- * import { downloadAttachment } from "./mod.ts";
+ * import { downloadAttachment } from "../mod.ts";
  * const download = await downloadAttachment({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
