@@ -10,14 +10,13 @@
  * @module
  */
 
-import { ParticipantCallError } from "./_library/call_error.ts";
 import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./_cli/args.ts";
 import { formatBytes, ProgressBar } from "./_cli/progress_bar.ts";
 import { connect } from "./_library/connect.ts";
 import { downloadAttachment } from "./_library/download.ts";
-import { nameProblem } from "./_core/limits.ts";
+import { AttachmentError, type AttachmentErrorCode } from "./_core/errors.ts";
+import { nameProblem } from "./_core/rules.ts";
 import type { ProgressListener } from "./_library/progress.ts";
-import { AttachmentError } from "./_core/send.ts";
 import { listAttachments } from "./_library/transcript.ts";
 import { uploadAttachment } from "./_library/upload.ts";
 
@@ -55,13 +54,6 @@ export const EXIT_CODES: Readonly<{
   /** Stopped by Ctrl-C. */
   interrupted: 130,
 });
-
-/** A failure the command line reports with a given exit code. */
-class CliFailure extends Error {
-  constructor(message: string, readonly exitCode: number, readonly code: string) {
-    super(message);
-  }
-}
 
 /**
  * Runs the command line and returns its exit code. Output goes to stdout, messages and the
@@ -189,10 +181,11 @@ async function run(
       await download.body.pipeTo(target, { preventClose, signal });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new CliFailure(
-        `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
-        EXIT_CODES.transfer,
+      throw new AttachmentError(
         "download_failed",
+        "download",
+        `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
+        { attachmentId, cause: error },
       );
     }
   };
@@ -247,16 +240,17 @@ async function createOutput(
   } catch (error) {
     await cancel().catch(() => {});
     if (error instanceof Deno.errors.AlreadyExists) {
-      throw new CliFailure(
-        `${path} exists; pass --force to overwrite it`,
-        EXIT_CODES.refused,
+      throw new AttachmentError(
         "output_exists",
+        "download",
+        `${path} exists; pass --force to overwrite it`,
       );
     }
-    throw new CliFailure(
-      `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      EXIT_CODES.refused,
+    throw new AttachmentError(
       "output_unwritable",
+      "download",
+      `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
 }
@@ -272,23 +266,8 @@ function progressBar(label: string): { listener: ProgressListener; bar?: Progres
 }
 
 function describeFailure(error: unknown): { exitCode: number; code: string; message: string } {
-  if (error instanceof CliFailure) {
-    return { exitCode: error.exitCode, code: error.code, message: error.message };
-  }
-  if (error instanceof UsageError) {
-    return { exitCode: EXIT_CODES.usage, code: "usage", message: error.message };
-  }
   if (error instanceof AttachmentError) {
-    return { exitCode: attachmentExitCode(error), code: error.code, message: error.message };
-  }
-  if (error instanceof ParticipantCallError) {
-    const refused = error.upstream?.name === "ValidationException";
-    const exitCode = error.operation === "Download" && error.status !== undefined
-      ? EXIT_CODES.transfer
-      : refused
-      ? EXIT_CODES.refused
-      : EXIT_CODES.upstream;
-    return { exitCode, code: error.upstream?.name ?? "download_failed", message: error.message };
+    return { exitCode: exitCodeOf(error.code), code: error.code, message: error.message };
   }
   return {
     exitCode: EXIT_CODES.failed,
@@ -297,18 +276,27 @@ function describeFailure(error: unknown): { exitCode: number; code: string; mess
   };
 }
 
-function attachmentExitCode(error: AttachmentError): number {
-  if (error.stage === "validate" || error.code === "rejected_by_service") {
-    return EXIT_CODES.refused;
-  }
-  switch (error.code) {
-    case "upload_refused":
-    case "upload_failed":
-    case "completion_failed":
-      return EXIT_CODES.transfer;
-    default:
-      return EXIT_CODES.upstream;
-  }
+/** The exit code of each error code that is not a service or network failure (4). */
+const EXIT_CODE_OF: Partial<Record<AttachmentErrorCode, number>> = {
+  usage: EXIT_CODES.usage,
+  invalid_name: EXIT_CODES.refused,
+  empty: EXIT_CODES.refused,
+  too_large: EXIT_CODES.refused,
+  unsupported_type: EXIT_CODES.refused,
+  invalid_file: EXIT_CODES.refused,
+  rejected_by_service: EXIT_CODES.refused,
+  attachment_not_found: EXIT_CODES.refused,
+  output_exists: EXIT_CODES.refused,
+  output_unwritable: EXIT_CODES.refused,
+  upload_refused: EXIT_CODES.transfer,
+  upload_failed: EXIT_CODES.transfer,
+  upload_timeout: EXIT_CODES.transfer,
+  completion_failed: EXIT_CODES.transfer,
+  download_failed: EXIT_CODES.transfer,
+};
+
+function exitCodeOf(code: AttachmentErrorCode): number {
+  return EXIT_CODE_OF[code] ?? EXIT_CODES.upstream;
 }
 
 function baseName(path: string): string {

@@ -12,7 +12,9 @@
  * ```
  *
  * Also here: {@link downloadAttachment}, {@link listAttachments}, and the typed
- * Participant Service client ({@link createParticipantClient}) underneath.
+ * Participant Service client ({@link createParticipantClient}) underneath. Every function
+ * throws one kind of error, {@link AttachmentError}, with a stable `code`; the client returns
+ * its errors as values instead.
  *
  * @module
  */
@@ -32,15 +34,14 @@ export {
 } from "./_library/transcript.ts";
 export type { ParticipantServiceOptions } from "./_library/service_options.ts";
 export type { ProgressListener, TransferProgress } from "./_library/progress.ts";
-export { ParticipantCallError } from "./_library/call_error.ts";
 export {
   AttachmentError,
   type AttachmentErrorCode,
+  type AttachmentProblemCode,
   type AttachmentStage,
-  type S3Failure,
-  type SentAttachment,
-} from "./_core/send.ts";
-export type { AttachmentProblemCode } from "./_core/limits.ts";
+  type UpstreamFailure,
+} from "./_core/errors.ts";
+export type { SentAttachment } from "./_core/send.ts";
 export type { PutObject, PutObjectInit } from "./_core/put.ts";
 export {
   type CallOptions,

@@ -10,13 +10,15 @@ import assert from "node:assert/strict";
 import createClient from "npm:openapi-fetch@0.17.0";
 import type { paths } from "../generated/worker.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/_core/limits.ts";
 import { openChat } from "../local/chat.ts";
 import { startProxy } from "../local/proxy.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "./_support.ts";
 import { startWorker, type WorkerRuntime } from "./_worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
+
+/** Amazon Connect's default limit on a chat attachment: 20 MB. */
+const DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {

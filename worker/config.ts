@@ -6,12 +6,13 @@
  */
 
 import { participantEndpoint } from "../src/_core/endpoint.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
 import {
   ALLOWED_CONTENT_TYPES,
   ATTACHMENT_TYPES,
   DEFAULT_MAX_ATTACHMENT_BYTES,
   mimeEssence,
-} from "../src/_core/limits.ts";
+} from "../src/_core/rules.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
 import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 
@@ -72,7 +73,8 @@ export interface WorkerEnv {
 }
 
 /**
- * A configuration that cannot work; `problems` lists every reason at once.
+ * A configuration that cannot work (code `misconfigured`); `problems` lists every reason at
+ * once.
  *
  * @example
  * ```ts
@@ -84,7 +86,7 @@ export interface WorkerEnv {
  * }
  * ```
  */
-export class ConfigError extends Error {
+export class ConfigError extends AttachmentError {
   /** One line per problem. */
   readonly problems: readonly string[];
 
@@ -92,7 +94,7 @@ export class ConfigError extends Error {
    * @param problems One line per problem.
    */
   constructor(problems: string[]) {
-    super(`the worker is misconfigured: ${problems.join("; ")}`);
+    super("misconfigured", "validate", `the worker is misconfigured: ${problems.join("; ")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }

@@ -6,14 +6,14 @@
  * @module
  */
 
+import { AttachmentError } from "../src/_core/errors.ts";
 import {
-  AttachmentError,
   sendAttachment,
   type SendAttachmentOptions,
   type SentAttachment,
 } from "../src/_core/send.ts";
 import { deadlinePut, UploadDeadlineError } from "./deadlines.ts";
-import { IdempotencyKeyReusedError, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
+import { uploadFingerprint, type UploadMemory } from "./idempotency.ts";
 
 /** How uploads are guarded. */
 export interface UploadGuard {
@@ -37,16 +37,16 @@ export interface UploadGuard {
  *
  * the body is then read and dropped (within the guard's deadline), so that the client's
  * request ends normally. A key already used for another file (another name, type or size) is
- * refused with {@link IdempotencyKeyReusedError}, never answered with the other attachment.
+ * refused (`idempotency_key_reused`), never answered with the other attachment.
  *
- * @param options What {@link sendAttachment} takes; `body` should be the request body.
+ * @param options What {@link sendAttachment} takes, the type resolved; `body` should be the
+ * request body.
  * @param guard The deadline and the memory.
  * @returns The attachment.
- * @throws {AttachmentError} As {@link sendAttachment}; its `cause` tells a deadline
- * (`UploadDeadlineError`) from other failures.
- * @throws {IdempotencyKeyReusedError} When the key belongs to another file.
+ * @throws {AttachmentError} As {@link sendAttachment}, its `cause` telling a deadline
+ * (`UploadDeadlineError`) from other failures; `idempotency_key_reused` when the key belongs to
+ * another file; `client_disconnected` when a replay's body breaks off.
  * @throws {UploadDeadlineError} When a replay's body does not end within the deadline.
- * @throws {RequestBodyError} When a replay's body breaks off (the client went away).
  *
  * @example
  * ```ts ignore
@@ -58,7 +58,7 @@ export interface UploadGuard {
  * ```
  */
 export async function resilientSend(
-  options: SendAttachmentOptions,
+  options: SendAttachmentOptions & { contentType: string },
   guard: UploadGuard,
 ): Promise<SentAttachment> {
   const { memory } = guard;
@@ -69,7 +69,13 @@ export async function resilientSend(
   const known = key && memory ? await memory.recall(token, key) : undefined;
   const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
 
-  if (known && known.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  if (known && known.fingerprint !== fingerprint) {
+    throw new AttachmentError(
+      "idempotency_key_reused",
+      "validate",
+      "this Idempotency-Key was used for another file (name, type or size); use a new key",
+    );
+  }
   if (known) {
     if (known.state === "completed" || (known.state === "uploaded" && !complete)) {
       await drain(options.body, guard.uploadTimeoutMs, options.signal);
@@ -122,21 +128,9 @@ export async function resilientSend(
 }
 
 /**
- * A request body that broke off while a replay was reading it: the client went away (or sent
- * fewer bytes than it declared).
- */
-export class RequestBodyError extends Error {
-  /** @param cause The read's failure. */
-  constructor(cause?: unknown) {
-    super("the request body broke off", { cause });
-    this.name = "RequestBodyError";
-  }
-}
-
-/**
  * Reads a body to its end and drops it (a body that is not a stream needs nothing), within
  * `timeoutMs`: a body that does not end in time fails with {@link UploadDeadlineError}, one
- * that breaks off or whose client goes away with {@link RequestBodyError}.
+ * that breaks off or whose client goes away with `client_disconnected`.
  */
 async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (!(body instanceof ReadableStream)) return;
@@ -157,7 +151,7 @@ async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): P
       read.catch(() => {});
       const next = await Promise.race([
         read.then((r) => r.done ? "done" : "more", (error) => {
-          throw new RequestBodyError(error);
+          throw bodyBrokeOff(error);
         }),
         stopped,
       ]);
@@ -165,10 +159,20 @@ async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): P
       if (next === "more") continue;
       reader.cancel().catch(() => {});
       if (next === "timeout") throw new UploadDeadlineError("budget", timeoutMs);
-      throw new RequestBodyError(signal?.reason);
+      throw bodyBrokeOff(signal?.reason);
     }
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A request body that broke off: the client went away (or sent fewer bytes than declared). */
+function bodyBrokeOff(cause: unknown): AttachmentError {
+  return new AttachmentError(
+    "client_disconnected",
+    "upload",
+    "the client closed the connection mid-upload",
+    { cause },
+  );
 }

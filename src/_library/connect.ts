@@ -4,8 +4,9 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
+import { serviceFailure } from "../_core/upstream.ts";
+import { AttachmentError } from "../_core/errors.ts";
 
 /**
  * Options of {@link connect}.
@@ -48,7 +49,7 @@ export interface ParticipantConnection {
  *
  * @param options The ParticipantToken and where the service is.
  * @returns The ConnectionToken and its expiry.
- * @throws {ParticipantCallError} When the service refuses (such as an expired token) or
+ * @throws {AttachmentError} When the service refuses (such as an expired token) or
  * cannot be reached.
  *
  * @example
@@ -67,16 +68,13 @@ export async function connect(options: ConnectOptions): Promise<ParticipantConne
     ConnectParticipant: true,
   }, { signal: options.signal });
   if (error) {
-    throw new ParticipantCallError(
-      "CreateParticipantConnection",
-      `CreateParticipantConnection failed: ${error.name}: ${error.message}`,
-      { upstream: error },
-    );
+    throw serviceFailure("CreateParticipantConnection", error);
   }
   const credentials = data.ConnectionCredentials;
   if (!credentials?.ConnectionToken) {
-    throw new ParticipantCallError(
-      "CreateParticipantConnection",
+    throw new AttachmentError(
+      "service_unavailable",
+      "connect",
       "CreateParticipantConnection answered without a ConnectionToken",
     );
   }
