@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/_core/client.ts";
+import { createParticipantCalls } from "../src/_core/participant_calls.ts";
 import { isRetryableStatus, sanitizeErrorName, transportError } from "../src/_core/upstream.ts";
 import { serveTiny } from "./_support.ts";
 
@@ -73,69 +74,130 @@ const ANSWERS: Record<string, () => Response> = {
   "empty": () => new Response(null, { status: 500 }),
 };
 
-Deno.test("error answers reach the caller typed, whatever form the name takes", async (t) => {
-  const server = serveTiny((request) => ANSWERS[request.headers.get("x-amz-bearer")!]());
-  const client = createParticipantClient({ endpoint: server.url, retry: false });
-  const expect = async (
-    token: string,
-    want: { name: string; message: string | RegExp; status: number; requestId?: string },
-  ) => {
-    const { data, error, response } = await client.getTranscript(token);
-    assert.equal(data, undefined);
-    assert.ok(error);
-    assert.equal(error.name, want.name);
-    if (typeof want.message === "string") assert.equal(error.message, want.message);
-    else assert.match(error.message, want.message);
-    assert.equal(error.status, want.status);
-    assert.equal(response?.status, want.status);
-    assert.equal(error.requestId, want.requestId);
-    assert.equal(error.retryable, want.status === 429 || want.status >= 500);
-  };
+/** The public client (on openapi-fetch) and the worker's calls (on a plain JSON POST). */
+const CLIENTS = [
+  ["createParticipantClient", createParticipantClient],
+  ["createParticipantCalls", createParticipantCalls],
+] as const;
+
+for (const [kind, create] of CLIENTS) {
+  Deno.test(`${kind}: error answers reach the caller typed, whatever form the name takes`, async (t) => {
+    const server = serveTiny((request) => ANSWERS[request.headers.get("x-amz-bearer")!]());
+    const client = create({ endpoint: server.url, retry: false });
+    const expect = async (
+      token: string,
+      want: { name: string; message: string | RegExp; status: number; requestId?: string },
+    ) => {
+      const { data, error, response } = await client.getTranscript(token);
+      assert.equal(data, undefined);
+      assert.ok(error);
+      assert.equal(error.name, want.name);
+      if (typeof want.message === "string") assert.equal(error.message, want.message);
+      else assert.match(error.message, want.message);
+      assert.equal(error.status, want.status);
+      assert.equal(response?.status, want.status);
+      assert.equal(error.requestId, want.requestId);
+      assert.equal(error.retryable, want.status === 429 || want.status >= 500);
+    };
+    try {
+      await t.step(
+        "X-Amzn-ErrorType with a URL suffix; lower-case message",
+        () =>
+          expect("header-with-url", {
+            name: "ValidationException",
+            message: "lower-case message",
+            status: 400,
+            requestId: "req-1",
+          }),
+      );
+      await t.step("no header: the body's code", () =>
+        expect("body-code", {
+          name: "ThrottlingException",
+          message: "Rate exceeded",
+          status: 429,
+          requestId: "req-2",
+        }));
+      await t.step(
+        "no header, no code: the body's __type, namespace stripped",
+        () =>
+          expect("body-type", { name: "AccessDeniedException", message: "expired", status: 403 }),
+      );
+      await t.step(
+        "the header wins over the body",
+        () => expect("header-wins", { name: "ConflictException", message: "m", status: 409 }),
+      );
+      await t.step("code wins over __type", () =>
+        expect("code-before-type", {
+          name: "ServiceQuotaExceededException",
+          message: "m",
+          status: 402,
+        }));
+      await t.step(
+        "a body that is not JSON: UnknownError with the body's text",
+        () => expect("not-json", { name: "UnknownError", message: /Bad gateway/, status: 502 }),
+      );
+      await t.step(
+        "no body at all: UnknownError with the status text",
+        () =>
+          expect("empty", {
+            name: "UnknownError",
+            message: /Internal Server Error|HTTP 500/,
+            status: 500,
+          }),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+Deno.test("createParticipantClient runs its middleware on every call; the calls fill a ClientToken and send the token as X-Amz-Bearer", async () => {
+  const seen: { path: string; bearer: string | null; body: Record<string, unknown> }[] = [];
+  const server = serveTiny(async (request) => {
+    seen.push({
+      path: new URL(request.url).pathname,
+      bearer: request.headers.get("x-amz-bearer"),
+      body: await request.json(),
+    });
+    return Response.json({});
+  });
+  const through: string[] = [];
   try {
-    await t.step(
-      "X-Amzn-ErrorType with a URL suffix; lower-case message",
-      () =>
-        expect("header-with-url", {
-          name: "ValidationException",
-          message: "lower-case message",
-          status: 400,
-          requestId: "req-1",
-        }),
-    );
-    await t.step("no header: the body's code", () =>
-      expect("body-code", {
-        name: "ThrottlingException",
-        message: "Rate exceeded",
-        status: 429,
-        requestId: "req-2",
-      }));
-    await t.step(
-      "no header, no code: the body's __type, namespace stripped",
-      () => expect("body-type", { name: "AccessDeniedException", message: "expired", status: 403 }),
-    );
-    await t.step(
-      "the header wins over the body",
-      () => expect("header-wins", { name: "ConflictException", message: "m", status: 409 }),
-    );
-    await t.step("code wins over __type", () =>
-      expect("code-before-type", {
-        name: "ServiceQuotaExceededException",
-        message: "m",
-        status: 402,
-      }));
-    await t.step(
-      "a body that is not JSON: UnknownError with the body's text",
-      () => expect("not-json", { name: "UnknownError", message: /Bad gateway/, status: 502 }),
-    );
-    await t.step(
-      "no body at all: UnknownError with the status text",
-      () =>
-        expect("empty", {
-          name: "UnknownError",
-          message: /Internal Server Error|HTTP 500/,
-          status: 500,
-        }),
-    );
+    const client = createParticipantClient({
+      endpoint: server.url,
+      retry: false,
+      middleware: [{
+        onRequest: ({ request }) => {
+          through.push(`request ${new URL(request.url).pathname}`);
+        },
+        onResponse: ({ response }) => {
+          through.push(`response ${response.status}`);
+        },
+      }],
+    });
+    const started = await client.startAttachmentUpload("token-1", {
+      AttachmentName: "a.pdf",
+      ContentType: "application/pdf",
+      AttachmentSizeInBytes: 1,
+    });
+    assert.deepEqual(started.data, {});
+    const completed = await client.completeAttachmentUpload("token-1", {
+      AttachmentIds: ["id"],
+      ClientToken: "mine",
+    });
+    assert.deepEqual(completed.data, {});
+    assert.deepEqual(through, [
+      "request /participant/start-attachment-upload",
+      "response 200",
+      "request /participant/complete-attachment-upload",
+      "response 200",
+    ]);
+    assert.deepEqual(seen.map((s) => [s.path, s.bearer]), [
+      ["/participant/start-attachment-upload", "token-1"],
+      ["/participant/complete-attachment-upload", "token-1"],
+    ]);
+    assert.match(String(seen[0].body.ClientToken), /^[0-9a-f-]{36}$/);
+    assert.equal(seen[1].body.ClientToken, "mine");
   } finally {
     await server.close();
   }

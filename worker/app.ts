@@ -10,7 +10,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { components } from "../generated/worker.ts";
 import openapi from "../generated/worker-openapi.json" with { type: "json" };
-import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
+import { createParticipantCalls, type ParticipantCalls } from "../src/_core/participant_calls.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 import type { RetryOptions } from "../src/_core/retry.ts";
 import { mimeEssence, nameProblem, resolveContentType } from "../src/_core/rules.ts";
@@ -96,7 +96,7 @@ export type WorkerApp = Hono<Env>;
  * ```
  */
 export function createApp(config: WorkerConfig, options: AppOptions = {}): WorkerApp {
-  const client = participantClient(config, options);
+  const client = participantCalls(config, options);
   const bodyStream = options.bodyStream ?? (() => new TransformStream());
   const guard: UploadGuard = {
     uploadTimeoutMs: config.reliability.uploadTimeoutMs,
@@ -150,17 +150,18 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 }
 
 /**
- * The Participant Service client of the worker. Calls with tokens the service never accepted
+ * The worker's Participant Service calls (without openapi-fetch: the worker makes three kinds
+ * of call, and carries no more than it needs). Calls with tokens the service never accepted
  * share a small retry budget, so that made-up tokens cost one call each, not one per try.
  */
-function participantClient(config: WorkerConfig, options: AppOptions): ParticipantClient {
+function participantCalls(config: WorkerConfig, options: AppOptions): ParticipantCalls {
   const trust = new TokenTrust();
   const retry = options.retry ?? {
     maxAttempts: config.reliability.serviceMaxAttempts,
     attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
     deadlineMs: config.reliability.serviceDeadlineMs,
   };
-  return createParticipantClient({
+  return createParticipantCalls({
     endpoint: config.participantEndpoint,
     fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
@@ -260,7 +261,7 @@ function readUpload(c: Context<Env>): UploadRequest | AttachmentError {
 async function upload(
   c: Context<Env>,
   config: WorkerConfig,
-  client: ParticipantClient,
+  client: ParticipantCalls,
   guard: UploadGuard,
 ): Promise<Response> {
   const request = readUpload(c);
@@ -330,7 +331,7 @@ const DOWNLOAD_HEADERS = [
 async function download(
   c: Context<Env>,
   config: WorkerConfig,
-  client: ParticipantClient,
+  client: ParticipantCalls,
   limit: ConcurrencyLimit,
   bodyStream: NonNullable<AppOptions["bodyStream"]>,
 ): Promise<Response> {

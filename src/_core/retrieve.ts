@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { ParticipantClient } from "./client.ts";
+import type { ParticipantCalls } from "./participant_calls.ts";
 import { AttachmentError } from "./errors.ts";
 import { s3Failure, serviceFailure } from "./upstream.ts";
 
 /** Options of {@link locateAttachment}. */
 export interface LocateOptions {
   /** The Participant Service client. */
-  client: ParticipantClient;
+  client: ParticipantCalls;
   /** The participant's ConnectionToken. */
   connectionToken: string;
   /** The attachment to fetch. */

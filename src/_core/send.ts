@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ParticipantClient } from "./client.ts";
+import type { ParticipantCalls } from "./participant_calls.ts";
 import { AttachmentError } from "./errors.ts";
 import { fetchPut, type PutObject } from "./put.ts";
 import { checkAttachment, DEFAULT_ATTACHMENT_POLICY, resolveContentType } from "./rules.ts";
@@ -15,7 +15,7 @@ import { s3Failure, serviceFailure } from "./upstream.ts";
 /** Options of {@link sendAttachment}. */
 export interface SendAttachmentOptions {
   /** The Participant Service client. */
-  client: ParticipantClient;
+  client: ParticipantCalls;
   /** The participant's ConnectionToken. */
   connectionToken: string;
   /** The attachment name shown in the chat. */
