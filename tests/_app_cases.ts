@@ -16,9 +16,7 @@ import { startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "./_support.ts";
 import { startWorker, type WorkerRuntime } from "./_worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
-
-/** Amazon Connect's default limit on a chat attachment: 20 MB. */
-const DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {

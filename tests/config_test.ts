@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../worker/config.ts";
-
-/** Amazon Connect's default limit on a chat attachment: 20 MB. */
-const DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 Deno.test("parseConfig: a region alone is a working configuration", () => {
   const config = parseConfig({ AWS_REGION: "eu-west-2" });

@@ -13,31 +13,9 @@ import { AttachmentError, uploadAttachment } from "../src/mod.ts";
 import { acceptedExtensions, checkAttachment, resolveContentType } from "../src/_core/rules.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
+import { ACCEPTED_TYPE_ALIASES, ACCEPTED_TYPES } from "./_connect_limits.ts";
 
-/** The types Amazon Connect chat accepts by default (its feature specifications), aliases too. */
-const ACCEPTED = [
-  "text/csv",
-  "application/msword",
-  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-  "image/heic",
-  "image/jpeg",
-  "video/quicktime",
-  "video/mp4",
-  "application/pdf",
-  "image/png",
-  "application/vnd.ms-powerpoint",
-  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-  "application/rtf",
-  "text/plain",
-  "audio/wav",
-  "application/vnd.ms-excel",
-  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-  "audio/x-wav",
-  "audio/wave",
-  "text/rtf",
-];
-
-const policy = { maxBytes: 1000, allowedTypes: ACCEPTED };
+const policy = { maxBytes: 1000, allowedTypes: [...ACCEPTED_TYPES, ...ACCEPTED_TYPE_ALIASES] };
 
 Deno.test("resolveContentType keeps a declared type and infers a missing or generic one", () => {
   assert.equal(resolveContentType("a.pdf", "Application/PDF; x=y"), "application/pdf");
