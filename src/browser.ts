@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * A tiny browser client for the upload worker: send a `File` into an Amazon Connect chat in
  * one request with upload progress, fetch an attachment back, and (for local development)
@@ -28,11 +27,14 @@ import { AttachmentError, type AttachmentErrorCode, type AttachmentStage } from 
 import { type AttachmentProblem, checkAttachment } from "./_core/rules.ts";
 import { isRetryableStatus, parseServiceError, serviceFailure } from "./_core/upstream.ts";
 
+/** @internal The worker's shapes, from its OpenAPI description. */
+type WorkerSchemas = components["schemas"];
+
 /** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
-export type WorkerAttachment = components["schemas"]["Attachment"];
+export type WorkerAttachment = WorkerSchemas["Attachment"];
 
 /** An error answer of the worker (`application/problem+json`, RFC 9457). */
-export type WorkerProblem = components["schemas"]["Problem"];
+export type WorkerProblem = WorkerSchemas["Problem"];
 
 /** How far an upload has come. */
 export interface UploadProgress {
@@ -98,9 +100,11 @@ export class UploadError extends AttachmentError {
   readonly problem?: WorkerProblem;
 
   /**
+   * Makes the error; thrown by the client, rarely built by callers.
+   *
    * @param code The stable reason.
    * @param message What went wrong, for people.
-   * @param details The status, key, problem document and retry hint.
+   * @param details The status, key, problem document, retry hint and stage.
    */
   constructor(
     code: AttachmentErrorCode,
@@ -360,9 +364,15 @@ export interface StartChatOptions {
    * @default {"Customer"}
    */
   displayName?: string;
-  /** @default {"local-instance"} */
+  /**
+   * The Amazon Connect instance.
+   * @default {"local-instance"}
+   */
   instanceId?: string;
-  /** @default {"local-flow"} */
+  /**
+   * The contact flow that runs the chat.
+   * @default {"local-flow"}
+   */
   contactFlowId?: string;
   /** Cancels both calls. */
   signal?: AbortSignal;
