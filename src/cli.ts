@@ -13,7 +13,7 @@
 import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./_cli/args.ts";
 import { formatBytes, ProgressBar } from "./_cli/progress_bar.ts";
 import { connect } from "./_library/connect.ts";
-import { downloadAttachment } from "./_library/download.ts";
+import { downloadAttachment, type DownloadedAttachment } from "./_library/download.ts";
 import { AttachmentError, type AttachmentErrorCode } from "./_core/errors.ts";
 import { nameProblem } from "./_core/rules.ts";
 import type { ProgressListener } from "./_library/progress.ts";
@@ -109,6 +109,16 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/** What every command runs with: the command line, the service, the token and the output. */
+interface Run {
+  parsed: ParsedCommand;
+  service: { endpoint?: string; region?: string };
+  connectionToken: string;
+  signal: AbortSignal;
+  showProgress: boolean;
+  redact: (text: string) => string;
+}
+
 async function run(
   parsed: ParsedCommand,
   signal: AbortSignal,
@@ -119,46 +129,51 @@ async function run(
     (await connect({ ...service, participantToken: parsed.participantToken!, signal }))
       .connectionToken;
   const showProgress = !parsed.quiet && Deno.stderr.isTerminal();
+  const context: Run = { parsed, service, connectionToken, signal, showProgress, redact };
+  if (parsed.command === "upload") return await runUpload(context);
+  if (parsed.command === "list") return await runList(context);
+  return await runDownload(context);
+}
 
-  if (parsed.command === "upload") {
-    const path = parsed.positionals[0];
-    const progress = showProgress ? progressBar(parsed.name ?? baseName(path)) : undefined;
-    try {
-      const sent = await uploadAttachment({
-        ...service,
-        connectionToken,
-        file: path,
-        name: parsed.name,
-        contentType: parsed.contentType,
-        signal,
-        onProgress: progress?.listener,
-      });
-      progress?.bar?.finish();
-      writeOut(
-        parsed.json
-          ? JSON.stringify(sent) + "\n"
-          : `${sent.attachmentId}\tuploaded ${sent.name} (${
-            formatBytes(sent.size)
-          }, ${sent.contentType})\n`,
-      );
-    } finally {
-      progress?.bar?.abort();
-    }
+async function runUpload({ parsed, service, connectionToken, signal, showProgress }: Run) {
+  const path = parsed.positionals[0];
+  const progress = showProgress ? progressBar(parsed.name ?? baseName(path)) : undefined;
+  try {
+    const sent = await uploadAttachment({
+      ...service,
+      connectionToken,
+      file: path,
+      name: parsed.name,
+      contentType: parsed.contentType,
+      signal,
+      onProgress: progress?.listener,
+    });
+    progress?.bar?.finish();
+    writeOut(
+      parsed.json
+        ? JSON.stringify(sent) + "\n"
+        : `${sent.attachmentId}\tuploaded ${sent.name} (${
+          formatBytes(sent.size)
+        }, ${sent.contentType})\n`,
+    );
+  } finally {
+    progress?.bar?.abort();
+  }
+}
+
+async function runList({ parsed, service, connectionToken, signal }: Run) {
+  const attachments = await listAttachments({ ...service, connectionToken, signal });
+  if (parsed.json) {
+    writeOut(JSON.stringify(attachments) + "\n");
     return;
   }
-
-  if (parsed.command === "list") {
-    const attachments = await listAttachments({ ...service, connectionToken, signal });
-    if (parsed.json) {
-      writeOut(JSON.stringify(attachments) + "\n");
-    } else {
-      for (const a of attachments) {
-        writeOut(`${a.attachmentId}\t${a.status ?? "-"}\t${a.contentType}\t${a.name}\n`);
-      }
-    }
-    return;
+  for (const a of attachments) {
+    writeOut(`${a.attachmentId}\t${a.status ?? "-"}\t${a.contentType}\t${a.name}\n`);
   }
+}
 
+async function runDownload(context: Run) {
+  const { parsed, service, connectionToken, signal, showProgress, redact } = context;
   const attachmentId = parsed.positionals[0];
   const toStdout = parsed.output === "-";
   if (toStdout && Deno.stdout.isTerminal()) {
@@ -176,38 +191,14 @@ async function run(
   const progress = showProgress ? progressBar(shownName) : undefined;
   relay.to = progress?.listener;
   relay.to?.({ loaded: 0, total: download.size });
-  const save = async (target: WritableStream<Uint8Array>, preventClose: boolean) => {
-    try {
-      await download.body.pipeTo(target, { preventClose, signal });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new AttachmentError(
-        "download_failed",
-        "download",
-        `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
-        { attachmentId, cause: error },
-      );
-    }
-  };
   try {
     if (toStdout) {
-      await save(Deno.stdout.writable, true);
+      await save(download, Deno.stdout.writable, { preventClose: true, signal });
       progress?.bar?.finish();
       return;
     }
     const path = parsed.output ?? shownName;
-    const file = await createOutput(path, parsed.force, () => download.body.cancel());
-    try {
-      await save(file.writable, false);
-    } catch (error) {
-      try {
-        file.close();
-      } catch {
-        // Closed by the failed pipe.
-      }
-      await Deno.remove(path).catch(() => {});
-      throw error;
-    }
+    await saveToFile(download, path, parsed.force, signal);
     progress?.bar?.finish();
     writeOut(
       parsed.json
@@ -222,6 +213,46 @@ async function run(
     );
   } finally {
     progress?.bar?.abort();
+  }
+}
+
+/** Pipes a download to its target; a body that breaks off is `download_failed`. */
+async function save(
+  download: DownloadedAttachment,
+  target: WritableStream<Uint8Array>,
+  options: { preventClose: boolean; signal: AbortSignal },
+): Promise<void> {
+  try {
+    await download.body.pipeTo(target, options);
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    throw new AttachmentError(
+      "download_failed",
+      "download",
+      `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
+      { attachmentId: download.attachmentId, cause: error },
+    );
+  }
+}
+
+/** Saves a download as a new file (or over one, with `force`); a failed save leaves none. */
+async function saveToFile(
+  download: DownloadedAttachment,
+  path: string,
+  force: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const file = await createOutput(path, force, () => download.body.cancel());
+  try {
+    await save(download, file.writable, { preventClose: false, signal });
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // Closed by the failed pipe.
+    }
+    await Deno.remove(path).catch(() => {});
+    throw error;
   }
 }
 

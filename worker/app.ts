@@ -339,7 +339,6 @@ async function download(
   if (token === undefined) return fail(c, "missing_token", `${problem}; ${TOKEN_HINT}`);
   const attachmentId = c.req.param("id") ?? "";
   c.set("attachmentId", attachmentId);
-  const isDownloadUrlAllowed = (url: URL) => isAllowedHost(url, config.uploadHosts);
 
   // One deadline from the GET to S3 to the body's last byte: a peer that stalls, or a client
   // that stops reading, never holds the request (its slot and its S3 connection) for ever.
@@ -347,13 +346,14 @@ async function download(
   const deadline = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const range = c.req.header("range");
+  const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
   let stored: Response;
   try {
     const { url } = await locateAttachment({
       client,
       connectionToken: token,
       attachmentId,
-      isDownloadUrlAllowed,
+      isDownloadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
     });
     timer = setTimeout(
       () => deadline.abort(new Error(`the download took over ${budget} ms`)),
@@ -362,15 +362,16 @@ async function download(
     // A redirect would lead to a host that UPLOAD_HOSTS never allowed: it is a failure.
     stored = await getStoredObject(url, {
       headers: range ? { range } : {},
-      signal: AbortSignal.any([deadline.signal, c.req.raw.signal]),
+      signal,
       accepted: [200, 206, 416],
     });
   } catch (error) {
     clearTimeout(timer);
     return fail(c, downloadFailure(error, c.req.raw.signal, deadline.signal, budget));
   }
+  const stopTimer = () => clearTimeout(timer);
   if (stored.status === 416) {
-    clearTimeout(timer);
+    stopTimer();
     await stored.body?.cancel();
     const contentRange = stored.headers.get("content-range");
     return fail(
@@ -382,23 +383,34 @@ async function download(
   }
   const headers = downloadHeaders(stored.headers, config.allowedTypes);
   if (c.req.method === "HEAD" || !stored.body) {
-    clearTimeout(timer);
+    stopTimer();
     await stored.body?.cancel();
     return new Response(null, { status: stored.status, headers });
   }
-  const declared = stored.headers.get("content-length");
+  const through = relayBody(stored.body, stored.headers, bodyStream, signal, stopTimer);
+  limit.holdUntil(c, through.done);
+  return new Response(through.body, { status: stored.status, headers });
+}
+
+/**
+ * Passes S3's body on, through the runtime's stream for its length. The pipe ends when the
+ * client has the last byte, goes away (cancelling S3's body), or the deadline passes (cutting
+ * both); `done` settles then, and only then is the token's slot free again.
+ */
+function relayBody(
+  source: ReadableStream<Uint8Array>,
+  from: Headers,
+  bodyStream: NonNullable<AppOptions["bodyStream"]>,
+  signal: AbortSignal,
+  finished: () => void,
+): { body: ReadableStream<Uint8Array>; done: Promise<unknown> } {
+  const declared = from.get("content-length");
   const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined;
   const { readable, writable } = bodyStream(length);
-  // The pipe ends when the client has the last byte, goes away (cancelling S3's body), or the
-  // deadline passes (cutting both): only then is the token's slot free again.
-  const source = stored.body;
-  const through = source.pipeTo(writable, {
-    signal: AbortSignal.any([deadline.signal, c.req.raw.signal]),
-  })
+  const done = source.pipeTo(writable, { signal })
     .catch(() => source.cancel().catch(() => {}))
-    .finally(() => clearTimeout(timer));
-  limit.holdUntil(c, through);
-  return new Response(readable, { status: stored.status, headers });
+    .finally(finished);
+  return { body: readable, done };
 }
 
 /** What a download that failed before its first byte answers. */

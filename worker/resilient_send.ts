@@ -13,7 +13,7 @@ import {
   type SentAttachment,
 } from "../src/_core/send.ts";
 import { deadlinePut, UploadDeadlineError } from "./deadlines.ts";
-import { uploadFingerprint, type UploadMemory } from "./idempotency.ts";
+import { type RememberedUpload, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
 
 /** How uploads are guarded. */
 export interface UploadGuard {
@@ -63,65 +63,64 @@ export async function resilientSend(
 ): Promise<SentAttachment> {
   const { memory } = guard;
   const key = options.clientToken;
-  const token = options.connectionToken;
-  const complete = options.complete ?? true;
   const fingerprint = uploadFingerprint(options.name, options.contentType, options.size);
-  const known = key && memory ? await memory.recall(token, key) : undefined;
-  const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
-
-  if (known && known.fingerprint !== fingerprint) {
+  const remember = key && memory
+    ? (upload: RememberedUpload) => memory.remember(options.connectionToken, key, upload)
+    : undefined;
+  const known = key && memory ? await memory.recall(options.connectionToken, key) : undefined;
+  if (!known) return await sendAndRemember(options, guard, fingerprint, remember);
+  if (known.fingerprint !== fingerprint) {
     throw new AttachmentError(
       "idempotency_key_reused",
       "validate",
       "this Idempotency-Key was used for another file (name, type or size); use a new key",
     );
   }
-  if (known) {
-    if (known.state === "completed" || (known.state === "uploaded" && !complete)) {
-      await drain(options.body, guard.uploadTimeoutMs, options.signal);
-      return {
-        attachmentId: known.attachmentId,
-        name: options.name,
-        contentType: options.contentType,
-        size: options.size,
-        completed: known.state === "completed",
-        clientToken: key!,
-      };
-    }
-    // Stored but not completed: start again (same ClientToken, same attachment), skip the
-    // bytes, complete.
-    await drain(options.body, guard.uploadTimeoutMs, options.signal);
-    const sent = await sendAttachment({
-      ...options,
-      body: new Uint8Array(0),
-      put: () => Promise.resolve(new Response(null, { status: 200 })),
-    });
-    if (sent.attachmentId === known.attachmentId) {
-      await memory!.remember(token, key!, { ...known, state: "completed" });
-    }
-    return sent;
+  // The bytes are not needed again: read and drop them, so that the request ends normally.
+  await drain(options.body, guard.uploadTimeoutMs, options.signal);
+  if (known.state === "completed" || (known.state === "uploaded" && options.complete === false)) {
+    return {
+      attachmentId: known.attachmentId,
+      name: options.name,
+      contentType: options.contentType,
+      size: options.size,
+      completed: known.state === "completed",
+      clientToken: key!,
+    };
   }
+  // Stored but not completed: start again (same ClientToken, same attachment), skip the
+  // bytes, complete.
+  const sent = await sendAttachment({
+    ...options,
+    body: new Uint8Array(0),
+    put: () => Promise.resolve(new Response(null, { status: 200 })),
+  });
+  if (sent.attachmentId === known.attachmentId) await remember!({ ...known, state: "completed" });
+  return sent;
+}
 
+/**
+ * A first upload under its key: sent with the deadline on its `PUT`, and remembered as
+ * completed, or as uploaded when S3 stored the bytes but the completion failed.
+ */
+async function sendAndRemember(
+  options: SendAttachmentOptions,
+  guard: UploadGuard,
+  fingerprint: string,
+  remember?: (upload: RememberedUpload) => Promise<void>,
+): Promise<SentAttachment> {
+  const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
   try {
     const sent = await sendAttachment({ ...options, put });
-    if (key && memory) {
-      await memory.remember(token, key, {
-        attachmentId: sent.attachmentId,
-        fingerprint,
-        state: sent.completed ? "completed" : "uploaded",
-      });
-    }
+    await remember?.({
+      attachmentId: sent.attachmentId,
+      fingerprint,
+      state: sent.completed ? "completed" : "uploaded",
+    });
     return sent;
   } catch (error) {
-    if (
-      key && memory && error instanceof AttachmentError && error.stage === "complete" &&
-      error.attachmentId
-    ) {
-      await memory.remember(token, key, {
-        attachmentId: error.attachmentId,
-        fingerprint,
-        state: "uploaded",
-      });
+    if (error instanceof AttachmentError && error.stage === "complete" && error.attachmentId) {
+      await remember?.({ attachmentId: error.attachmentId, fingerprint, state: "uploaded" });
     }
     throw error;
   }
