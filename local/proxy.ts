@@ -272,6 +272,9 @@ class Outbound {
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
+/** Bytes read at a time, per direction. */
+const CHUNK_BYTES = 256 * 1024;
+
 /** Whether a request head is HTTP/1.1 (or later) and carries `Expect: 100-continue`. */
 function asksToContinue(head: string): boolean {
   return /^\S+ \S+ HTTP\/1\.[1-9]\r\n/.test(head) &&
@@ -289,13 +292,17 @@ async function pump(
   onBroken: () => unknown = cut,
 ): Promise<void> {
   let passed = 0;
-  const buffer = new Uint8Array(64 * 1024);
+  // Two buffers: one is read into while the other's bytes are being written.
+  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
+  let previous: Promise<void> = Promise.resolve();
   const scanner = onHead ? new RequestScanner() : undefined;
   try {
-    while (true) {
+    for (let turn = 0;; turn ^= 1) {
+      const buffer = buffers[turn];
       const n = await from.read(buffer);
       if (n === null) break;
-      let chunk = buffer.slice(0, n);
+      // With latency, chunks wait in the queue: each needs bytes of its own.
+      let chunk = delayMs() === 0 ? buffer.subarray(0, n) : buffer.slice(0, n);
       for (const head of scanner?.push(chunk) ?? []) {
         const fault = onHead!(head.text);
         if (fault?.kind === "respond") {
@@ -318,15 +325,15 @@ async function pump(
       // Scanned as it is queued, so that what the scanner counts as passed goes out before
       // anything queued after it.
       responses?.push(chunk);
-      const sent = to.send(chunk, delayMs());
+      // Without latency, at most one write is in flight behind the reader (and the buffer
+      // read into next is free again); with latency, the latency's worth waits in memory.
+      if (delayMs() === 0) await previous;
+      previous = to.send(chunk, delayMs());
       if (passed >= limit) {
         await to.drained();
         cut();
         return;
       }
-      // Bound what waits in memory: at most one in-flight write behind the reader when no
-      // latency is added, and the latency's worth otherwise.
-      if (delayMs() === 0) await sent;
     }
     await to.drained();
     await to.conn.closeWrite().catch(() => {});
