@@ -216,17 +216,25 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       responses.expect(head.slice(0, head.indexOf(" ")));
       return undefined;
     };
-    // In front of an HTTP server (workerd), the relay closes as the server does: a server that
-    // answers early (411, 413) and closes while the client is still sending would otherwise see
-    // the relay reset the client's connection, which can destroy the answer before the client
-    // reads it. So, once the server is gone, the relay keeps reading (and dropping) what the
-    // client still sends until the client closes, for up to LINGER_MS.
+    // In front of an HTTP server (workerd), the relay closes as an HTTP server does. A server
+    // that answers early (411, 413, 415) and hangs up while the client is still sending would
+    // otherwise see the relay reset the client's connection, and a client that is still
+    // writing (curl) gives up on a failed write before it reads the answer it already has.
+    // So once the server is gone, the relay passes on what it sent, ends its side of the
+    // client's connection, and keeps reading (and dropping) what the client still sends until
+    // the client closes, for up to LINGER_MS.
     const linger = options.answerContinue
       ? () => swallow(client, LINGER_MS).finally(cut)
       : undefined;
+    const endAnswers = options.answerContinue
+      ? async () => {
+        await toClient.drained().catch(() => {});
+        await client.closeWrite().catch(() => {});
+      }
+      : undefined;
     await Promise.allSettled([
       pump(client, toUpstream, delay, limit, cut, onRequest, undefined, linger),
-      pump(upstream, toClient, delay, Infinity, cut, undefined, responses),
+      pump(upstream, toClient, delay, Infinity, cut, undefined, responses, endAnswers),
     ]);
     cut();
     open.delete(upstream);
