@@ -9,7 +9,7 @@
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
-import { startProxy, type TcpProxy } from "./proxy.ts";
+import { type Relay, startRelay } from "./relay.ts";
 import { WRANGLER_CONFIG } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
@@ -27,10 +27,11 @@ export interface WorkerdOptions {
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
   /**
-   * Serve through a relay (`local/proxy.ts`) that answers `Expect: 100-continue` itself: the
-   * relay listens on `hostname:port` and passes every byte on to workerd, which listens on a
-   * free port of its own. Without it, curl (and other clients that send the header for large
-   * bodies) wait up to a second before they send a body, since workerd never answers it.
+   * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
+   * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
+   * workerd, which listens on a free port of its own. Without it, curl (and other clients that
+   * send the header for large bodies) wait up to a second before they send a body, since
+   * workerd never answers it.
    * @default {false}
    */
   answerContinue?: boolean;
@@ -43,7 +44,7 @@ export interface RunningWorkerd {
   /** The port the worker is served on (the relay's, with `answerContinue`). */
   port: number;
   /** The relay in front of workerd, with `answerContinue`. */
-  relay?: TcpProxy;
+  relay?: Relay;
   /** Stops workerd. */
   close(): Promise<void>;
 }
@@ -86,13 +87,12 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
   if (options.answerContinue) {
     // workerd on a free port of its own; the relay takes the worker's port.
     const worker = await startWorkerd({ ...options, answerContinue: false, port: 0 });
-    let relay: TcpProxy;
+    let relay: Relay;
     try {
-      relay = startProxy({
+      relay = await startRelay({
         target: { hostname, port: worker.port },
         hostname,
         port: options.port ?? 0,
-        answerContinue: true,
       });
     } catch (error) {
       await worker.close();

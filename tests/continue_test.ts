@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy } from "../local/proxy.ts";
 import { startWorkerd } from "../local/workerd.ts";
+import { startRelay } from "../local/relay.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { openChat } from "../local/chat.ts";
 import { createParticipantClient } from "../src/client.ts";
@@ -283,9 +284,23 @@ Deno.test("workerd behind the relay: an upload that waits for 100 gets it, then 
     const names = transcript.data!.Transcript!.filter((i) => i.Type === "ATTACHMENT")
       .map((i) => i.Attachments?.[0].AttachmentName);
     assert.deepEqual(names, ["waited.pdf"]);
+    assert.equal((await worker.relay!.stats()).continued, 1);
   } finally {
     wire.close();
     await worker.close();
     await stack.close();
+  }
+});
+
+Deno.test("the relay refuses a port in use", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (busy.addr as Deno.NetAddr).port;
+    await assert.rejects(
+      startRelay({ target: { hostname: "127.0.0.1", port: 9 }, port }),
+      new RegExp(`127\\.0\\.0\\.1:${port} is already in use`),
+    );
+  } finally {
+    busy.close();
   }
 });

@@ -106,7 +106,7 @@ export async function curlFigure(plan: Plan, log: (line: string) => void): Promi
         );
       }
     }
-    continued = relayed.relay?.stats.continued ?? 0;
+    continued = (await relayed.relay?.stats())?.continued ?? 0;
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
     await stack.close();
@@ -176,8 +176,8 @@ function summarize(
     '`deno task start` puts in front of it (curl\'s defaults, and with `-H "Expect:"`); and ' +
     "through workerd alone: with curl's defaults, which workerd never answers, so that curl " +
     'waits its second before sending; and with `-H "Expect:"`, which shows what the relay ' +
-    "itself costs. The relay runs in the benchmark's process, as it runs in the start " +
-    "command's. The ratio is the direct median time over the worker's. Every upload was " +
+    "itself costs. The relay runs in a thread of its own, as in the start command. The ratio " +
+    "is the direct median time over the worker's. Every upload was " +
     "checked against S3 (size, MD5, completion).",
     `The relay answered \`100 Continue\` ${continued} times (every upload through it with ` +
     "curl's defaults, warm-up included).",
