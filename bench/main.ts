@@ -16,6 +16,8 @@ import { latencyFigure } from "./figures/latency.ts";
 import { concurrencyFigure } from "./figures/concurrency.ts";
 import { bundleFigure } from "./figures/bundle.ts";
 import { coldStartFigure } from "./figures/coldstart.ts";
+import { curlFigure } from "./figures/curl.ts";
+import { costFigure } from "./figures/cost.ts";
 import type { Plan } from "./plan.ts";
 
 type Runner = (plan: Plan, log: (line: string) => void) => Promise<FigureResult>;
@@ -27,6 +29,8 @@ const RUNNERS: Record<Figure, Runner> = {
   concurrency: concurrencyFigure,
   bundle: bundleFigure,
   coldstart: coldStartFigure,
+  curl: curlFigure,
+  cost: costFigure,
 };
 
 /**

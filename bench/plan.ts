@@ -15,6 +15,8 @@ export const FIGURES = [
   "concurrency",
   "bundle",
   "coldstart",
+  "curl",
+  "cost",
 ] as const;
 
 /** A figure's id. */
@@ -56,6 +58,14 @@ export interface Plan {
   cpuProfile: boolean;
   /** How workerd is started for the upload figures. */
   launcher: Launcher;
+  /** Body size of the `curl -T` figure (over 1 MiB, where curl sends `Expect: 100-continue`). */
+  curlSize: number;
+  /** Runs per path of the `curl -T` figure (median reported). */
+  curlRuns: number;
+  /** Body sizes of the cost figure (CPU time and subrequests per upload). */
+  costSizes: number[];
+  /** Uploads per size of the cost figure (median reported). */
+  costRuns: number;
 }
 
 /** The full suite: every row of the benchmark issue, in under 10 minutes on 2 cores. */
@@ -77,6 +87,10 @@ export const FULL_PLAN: Plan = {
   wranglerColdStarts: 3,
   cpuProfile: false,
   launcher: "miniflare",
+  curlSize: 100 * MiB,
+  curlRuns: 5,
+  costSizes: [1 * MiB, 20 * MiB, 100 * MiB],
+  costRuns: 5,
 };
 
 /** The quick smoke run: every row, tiny sizes, about a minute. */
@@ -96,4 +110,8 @@ export const QUICK_PLAN: Plan = {
   concurrencySize: 256 * 1024,
   coldStarts: 2,
   wranglerColdStarts: 1,
+  curlSize: 2 * MiB,
+  curlRuns: 2,
+  costSizes: [256 * 1024, 2 * MiB],
+  costRuns: 2,
 };

@@ -1,12 +1,13 @@
 /**
- * A TCP proxy for the local stack that adds latency and injects connection-level faults.
- * It forwards bytes untouched (the `Host` header included), so pre-signed URLs made for the
- * proxy's address verify at the S3 behind it.
+ * A TCP proxy for the local stack that adds latency and injects connection-level faults, and
+ * can answer `Expect: 100-continue` for a server that never does (workerd). It forwards bytes
+ * untouched (the `Host` header included), so pre-signed URLs made for the proxy's address
+ * verify at the S3 behind it.
  *
  * @module
  */
 
-import { RequestScanner } from "./http_scan.ts";
+import { RequestScanner, ResponseScanner } from "./http_scan.ts";
 import { seededRandom } from "./seeded_random.ts";
 import { assertPortFree } from "./ports.ts";
 
@@ -31,6 +32,17 @@ export interface ProxyOptions {
   latencyMs?: number;
   /** Keep the head of every request that passes, in {@link TcpProxy.heads}. @default {false} */
   recordHeads?: boolean;
+  /**
+   * Answer `Expect: 100-continue` with `HTTP/1.1 100 Continue` as soon as the request's head
+   * has passed, for a target that never sends one (workerd): clients such as curl would
+   * otherwise wait a second before they send the body. The head still goes on untouched. It
+   * is answered only when every earlier response on the connection has passed in full, so an
+   * interim answer never lands inside another response; where the proxy cannot follow the
+   * connection's requests or responses (a chunked request body, an answer without a length),
+   * it stops answering on that connection and the client's own timeout applies.
+   * @default {false}
+   */
+  answerContinue?: boolean;
 }
 
 /**
@@ -69,7 +81,8 @@ export interface TcpProxy {
   readonly heads: string[];
   /**
    * So far: connections accepted, connection faults applied, requests seen, requests seen
-   * while {@link TcpProxy.strikeRequests} was on (those it could strike), and requests struck.
+   * while {@link TcpProxy.strikeRequests} was on (those it could strike), requests struck, and
+   * `100 Continue` answers sent (with `answerContinue`).
    */
   readonly stats: {
     connections: number;
@@ -77,6 +90,7 @@ export interface TcpProxy {
     requests: number;
     eligible: number;
     struck: number;
+    continued: number;
   };
   /** Client connections open right now. */
   readonly openConnections: number;
@@ -105,7 +119,7 @@ export function startProxy(options: ProxyOptions): TcpProxy {
   const open = new Set<Deno.Conn>();
   const clients = new Set<Deno.Conn>();
   const faults: ProxyFault[] = [];
-  const stats = { connections: 0, faults: 0, requests: 0, eligible: 0, struck: 0 };
+  const stats = { connections: 0, faults: 0, requests: 0, eligible: 0, struck: 0, continued: 0 };
   const heads: string[] = [];
   let striking: { rule: RequestFaults; next: () => number; turn: number } | undefined;
   const onHead = (head: string): ProxyFault | undefined => {
@@ -187,9 +201,40 @@ export function startProxy(options: ProxyOptions): TcpProxy {
       closeQuietly(upstream);
     };
     const limit = fault?.kind === "reset" ? fault.afterBytes : Infinity;
+    const delay = () => proxy.latencyMs / 2;
+    const toClient = new Outbound(client);
+    const toUpstream = new Outbound(upstream);
+    const responses = options.answerContinue ? new ResponseScanner() : undefined;
+    const onRequest = (head: string): ProxyFault | undefined => {
+      const struck = onHead(head);
+      if (struck || !responses) return struck;
+      // Answered here, before the head goes on: the target cannot have begun its answer.
+      if (responses.pending === 0 && !responses.lost && asksToContinue(head)) {
+        stats.continued++;
+        toClient.send(CONTINUE, delay());
+      }
+      responses.expect(head.slice(0, head.indexOf(" ")));
+      return undefined;
+    };
+    // In front of an HTTP server (workerd), the relay closes as an HTTP server does. A server
+    // that answers early (411, 413, 415) and hangs up while the client is still sending would
+    // otherwise see the relay reset the client's connection, and a client that is still
+    // writing (curl) gives up on a failed write before it reads the answer it already has.
+    // So once the server is gone, the relay passes on what it sent, ends its side of the
+    // client's connection, and keeps reading (and dropping) what the client still sends until
+    // the client closes, for up to LINGER_MS.
+    const linger = options.answerContinue
+      ? () => swallow(client, LINGER_MS).finally(cut)
+      : undefined;
+    const endAnswers = options.answerContinue
+      ? async () => {
+        await toClient.drained().catch(() => {});
+        await client.closeWrite().catch(() => {});
+      }
+      : undefined;
     await Promise.allSettled([
-      pump(client, upstream, () => proxy.latencyMs / 2, limit, cut, onHead),
-      pump(upstream, client, () => proxy.latencyMs / 2, Infinity, cut),
+      pump(client, toUpstream, delay, limit, cut, onRequest, undefined, linger),
+      pump(upstream, toClient, delay, Infinity, cut, undefined, responses, endAnswers),
     ]);
     cut();
     open.delete(upstream);
@@ -208,34 +253,75 @@ async function* listenerConnections(listener: Deno.Listener): AsyncGenerator<Den
   }
 }
 
+/** One direction of a connection: chunks written in order, each once its delay is over. */
+class Outbound {
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  /** Queues bytes; the promise settles once they (and all before them) are written. */
+  send(bytes: Uint8Array, delayMs: number): Promise<void> {
+    const due = performance.now() + delayMs;
+    this.#chain = this.#chain.then(async () => {
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await writeAll(this.conn, bytes);
+    });
+    // A failed write is the caller's to see where it waits; unawaited, it is no crash.
+    this.#chain.catch(() => {});
+    return this.#chain;
+  }
+
+  /** Settles once everything queued so far is written. */
+  drained(): Promise<void> {
+    return this.#chain;
+  }
+}
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** Bytes read at a time, per direction. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** Whether a request head is HTTP/1.1 (or later) and carries `Expect: 100-continue`. */
+function asksToContinue(head: string): boolean {
+  return /^\S+ \S+ HTTP\/1\.[1-9]\r\n/.test(head) &&
+    /^expect:[ \t]*100-continue[ \t]*$/im.test(head);
+}
+
 async function pump(
   from: Deno.Conn,
-  to: Deno.Conn,
+  to: Outbound,
   delayMs: () => number,
   limit: number,
   cut: () => void,
   onHead?: (head: string) => ProxyFault | undefined,
+  responses?: ResponseScanner,
+  onBroken: () => unknown = cut,
 ): Promise<void> {
   let passed = 0;
-  let chain = Promise.resolve();
-  const buffer = new Uint8Array(64 * 1024);
+  // Two buffers: one is read into while the other's bytes are being written.
+  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
+  let previous: Promise<void> = Promise.resolve();
   const scanner = onHead ? new RequestScanner() : undefined;
   try {
-    while (true) {
+    for (let turn = 0;; turn ^= 1) {
+      const buffer = buffers[turn];
       const n = await from.read(buffer);
       if (n === null) break;
-      let chunk = buffer.slice(0, n);
+      // With latency, chunks wait in the queue: each needs bytes of its own.
+      let chunk = delayMs() === 0 ? buffer.subarray(0, n) : buffer.slice(0, n);
       for (const head of scanner?.push(chunk) ?? []) {
         const fault = onHead!(head.text);
         if (fault?.kind === "respond") {
-          await chain;
+          await to.drained();
           await drainBody(from, head.text, n - head.end);
           await respond(from, fault);
           cut();
           return;
         }
         if (fault?.kind === "stall") {
-          await chain;
+          await to.drained();
           await swallow(from);
           cut();
           return;
@@ -244,25 +330,23 @@ async function pump(
       }
       if (passed + n > limit) chunk = chunk.subarray(0, Math.max(0, limit - passed));
       passed += chunk.length;
-      const due = performance.now() + delayMs();
-      chain = chain.then(async () => {
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await writeAll(to, chunk);
-      });
+      // Scanned as it is queued, so that what the scanner counts as passed goes out before
+      // anything queued after it.
+      responses?.push(chunk);
+      // Without latency, at most one write is in flight behind the reader (and the buffer
+      // read into next is free again); with latency, the latency's worth waits in memory.
+      if (delayMs() === 0) await previous;
+      previous = to.send(chunk, delayMs());
       if (passed >= limit) {
-        await chain;
+        await to.drained();
         cut();
         return;
       }
-      // Bound what waits in memory: at most one in-flight write behind the reader when no
-      // latency is added, and the latency's worth otherwise.
-      if (delayMs() === 0) await chain;
     }
-    await chain;
-    await to.closeWrite().catch(() => {});
+    await to.drained();
+    await to.conn.closeWrite().catch(() => {});
   } catch {
-    cut();
+    await onBroken();
   }
 }
 
@@ -287,13 +371,24 @@ async function respond(
   closeQuietly(client);
 }
 
-/** Reads and drops what a client sends, never answering, until it hangs up. */
-async function swallow(client: Deno.Conn): Promise<void> {
+/** Reads and drops what a client sends, never answering, until it hangs up (or `ms` pass). */
+async function swallow(client: Deno.Conn, ms = Infinity): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp = new Promise<null>((resolve) => {
+    if (ms !== Infinity) timer = setTimeout(() => resolve(null), ms);
+  });
   try {
-    while (await client.read(buffer) !== null) { /* swallow */ }
-  } catch { /* closed */ }
+    while (await Promise.race([client.read(buffer), timeUp]) !== null) { /* swallow */ }
+  } catch {
+    /* closed */
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+/** How long the relay keeps reading a client whose server has gone (see `answerContinue`). */
+const LINGER_MS = 10_000;
 
 async function readRequestHead(conn: Deno.Conn): Promise<{ head: string; extra: number }> {
   const buffer = new Uint8Array(16 * 1024);

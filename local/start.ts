@@ -201,6 +201,9 @@ async function serveInWorkerd(
     vars,
     hostname: host,
     port,
+    // workerd never answers `Expect: 100-continue`; the relay in front of it does, so that the
+    // banner's `curl -T` line sends its body at once.
+    answerContinue: true,
     onLine: (line) => {
       const request = requestLine(line);
       if (request) log?.(request);

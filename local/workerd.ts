@@ -1,6 +1,7 @@
 /**
  * Runs the upload worker's bundle inside workerd through Miniflare: the Workers runtime
- * itself, started in well under a second, with no proxy in front of it.
+ * itself, started in well under a second; optionally fronted by a relay that answers
+ * `Expect: 100-continue`, which workerd never does.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
+import { type Relay, startRelay } from "./relay.ts";
 import { WRANGLER_CONFIG } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
@@ -24,14 +26,25 @@ export interface WorkerdOptions {
   onLine?: (line: string) => void;
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
+  /**
+   * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
+   * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
+   * workerd, which listens on a free port of its own. Without it, curl (and other clients that
+   * send the header for large bodies) wait up to a second before they send a body, since
+   * workerd never answers it.
+   * @default {false}
+   */
+  answerContinue?: boolean;
 }
 
 /** A worker running in workerd. */
 export interface RunningWorkerd {
   /** The base URL, such as `http://127.0.0.1:8787`. */
   url: string;
-  /** The port workerd listens on. */
+  /** The port the worker is served on (the relay's, with `answerContinue`). */
   port: number;
+  /** The relay in front of workerd, with `answerContinue`. */
+  relay?: Relay;
   /** Stops workerd. */
   close(): Promise<void>;
 }
@@ -69,12 +82,32 @@ export function compatibilityDate(): string {
  * ```
  */
 export async function startWorkerd(options: WorkerdOptions): Promise<RunningWorkerd> {
-  assertPortFree(
-    options.hostname ?? "127.0.0.1",
-    options.port ?? 0,
-    "upload worker",
-    "WORKER_PORT",
-  );
+  const hostname = options.hostname ?? "127.0.0.1";
+  assertPortFree(hostname, options.port ?? 0, "upload worker", "WORKER_PORT");
+  if (options.answerContinue) {
+    // workerd on a free port of its own; the relay takes the worker's port.
+    const worker = await startWorkerd({ ...options, answerContinue: false, port: 0 });
+    let relay: Relay;
+    try {
+      relay = await startRelay({
+        target: { hostname, port: worker.port },
+        hostname,
+        port: options.port ?? 0,
+      });
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+    return {
+      url: relay.url,
+      port: relay.port,
+      relay,
+      async close() {
+        await relay.close();
+        await worker.close();
+      },
+    };
+  }
   // A picked port can be taken between the pick and workerd's bind: pick again then.
   for (let attempt = 1;; attempt++) {
     try {

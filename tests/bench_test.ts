@@ -53,6 +53,11 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.equal(measures("concurrency").length, 5);
     assert.equal(measures("bundle").length, 3);
     assert.equal(measures("coldstart").length, 4);
+    // curl: through the relay with and without Expect, workerd alone both ways.
+    assert.equal(measures("curl").length, 4);
+    // cost: CPU per size, its flatness, and subrequests per upload.
+    const costSizes = (report.plan as { costSizes: number[] }).costSizes.length;
+    assert.equal(measures("cost").length, costSizes + 2);
     // Every upload was checked against S3 (size, MD5, completion) and none failed.
     const failures: string[] = [];
     const walk = (value: unknown): void => {

@@ -2,6 +2,46 @@ import assert from "node:assert/strict";
 import { WRANGLER, WRANGLER_CONFIG } from "../local/wrangler.ts";
 import { workerBundle } from "./_worker.ts";
 
+/**
+ * Runs `wrangler deploy --dry-run` on a bundle and a configuration, keeping the upload form
+ * wrangler would send (`--outfile`).
+ */
+async function dryRun(bundle: string, config: string, outdir: string) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      WRANGLER,
+      "deploy",
+      bundle,
+      "--config",
+      config,
+      "--dry-run",
+      "--outdir",
+      outdir,
+      "--outfile",
+      `${outdir}/upload.form`,
+    ],
+    env: { NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
+    stdin: "null",
+  }).output();
+  const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  return { code, output, metadata: () => uploadMetadata(`${outdir}/upload.form`) };
+}
+
+/** The metadata part of the multipart form that `wrangler deploy` uploads. */
+async function uploadMetadata(path: string): Promise<{
+  placement?: Record<string, string>;
+  bindings: { name: string; type: string; text?: string }[];
+}> {
+  const bytes = await Deno.readFile(path);
+  const boundary = new TextDecoder().decode(bytes.subarray(0, 200)).split("\r\n")[0].slice(2);
+  const form = await new Response(bytes, {
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+  }).formData();
+  return JSON.parse(String(form.get("metadata")));
+}
+
 Deno.test("wrangler deploy --dry-run accepts the bundle, within its 20 KB gzip budget", async () => {
   const bundle = await workerBundle();
   const source = await Deno.readTextFile(bundle);
@@ -9,23 +49,7 @@ Deno.test("wrangler deploy --dry-run accepts the bundle, within its 20 KB gzip b
 
   const outdir = await Deno.makeTempDir({ prefix: "connect-attachments-deploy-" });
   try {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        WRANGLER,
-        "deploy",
-        bundle,
-        "--config",
-        WRANGLER_CONFIG,
-        "--dry-run",
-        "--outdir",
-        outdir,
-      ],
-      env: { NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
-      stdin: "null",
-    }).output();
-    const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    const { code, output, metadata } = await dryRun(bundle, WRANGLER_CONFIG, outdir);
     assert.equal(code, 0, output);
     const size = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(output);
     assert.ok(size, output);
@@ -39,6 +63,30 @@ Deno.test("wrangler deploy --dry-run accepts the bundle, within its 20 KB gzip b
     );
     assert.match(output, /env\.AWS_REGION/);
     assert.match(output, /--dry-run: exiting now/);
+
+    // Placement: next to the Connect instance's AWS region, the one AWS_REGION names.
+    const { placement, bindings } = await metadata();
+    assert.deepEqual(placement, { mode: "targeted", region: "aws:us-east-1" });
+    const region = bindings.find((b) => b.name === "AWS_REGION");
+    assert.deepEqual(region, { name: "AWS_REGION", type: "plain_text", text: "us-east-1" });
+    assert.equal(placement.region, `aws:${region.text}`, "placement and AWS_REGION agree");
+  } finally {
+    await Deno.remove(outdir, { recursive: true });
+  }
+});
+
+Deno.test("wrangler deploy --dry-run: Smart Placement, the documented alternative, is accepted", async () => {
+  const bundle = await workerBundle();
+  const outdir = await Deno.makeTempDir({ prefix: "connect-attachments-deploy-" });
+  try {
+    const shipped = await Deno.readTextFile(WRANGLER_CONFIG);
+    const targeted = '"placement": { "region": "aws:us-east-1" }';
+    assert.ok(shipped.includes(targeted), "the shipped configuration places the worker by region");
+    const config = `${outdir}/wrangler.jsonc`;
+    await Deno.writeTextFile(config, shipped.replace(targeted, '"placement": { "mode": "smart" }'));
+    const { code, output, metadata } = await dryRun(bundle, config, outdir);
+    assert.equal(code, 0, output);
+    assert.deepEqual((await metadata()).placement, { mode: "smart" });
   } finally {
     await Deno.remove(outdir, { recursive: true });
   }

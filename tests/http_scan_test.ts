@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RequestScanner } from "../local/http_scan.ts";
+import { RequestScanner, ResponseScanner } from "../local/http_scan.ts";
 import { startProxy } from "../local/proxy.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -27,6 +27,52 @@ Deno.test("RequestScanner stops at a chunked body rather than guess", () => {
   );
   assert.equal(heads.length, 1);
   assert.equal(scanner.lost, true);
+});
+
+Deno.test("ResponseScanner tells when each request's whole final response has passed", () => {
+  // Four requests on one connection; the answers: an interim 100, then a sized body; a HEAD
+  // answer (a length but no body); a 204; a chunked body with an extension and a trailer.
+  const answers = [
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello",
+    "HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n",
+    "HTTP/1.1 204 No Content\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+    "4;x=y\r\nwiki\r\n0a\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n",
+  ];
+  const stream = answers.join("");
+  // Where each answer ends in the stream: after a chunk, every answer that ended in it or
+  // before it is done, and the others are pending.
+  const ends = [73, 114, 141, 236];
+  assert.equal(stream.length, 236);
+  for (const size of [1, 2, 3, 7, 64, stream.length]) {
+    const scanner = new ResponseScanner();
+    for (const method of ["PUT", "HEAD", "DELETE", "GET"]) scanner.expect(method);
+    for (let i = 0; i < stream.length; i += size) {
+      scanner.push(bytes(stream.slice(i, i + size)));
+      const passed = Math.min(i + size, stream.length);
+      const open = ends.filter((end) => end > passed).length;
+      assert.equal(scanner.pending, open, `chunks of ${size}, after byte ${passed}`);
+    }
+    assert.equal(scanner.lost, false, `${size}`);
+  }
+});
+
+Deno.test("ResponseScanner gives up where it cannot follow, rather than guess", () => {
+  const cases: [string, string][] = [
+    ["GET", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"],
+    ["GET", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"],
+    ["GET", "SSH-2.0-OpenSSH\r\n\r\n"],
+    ["GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+  ];
+  for (const [method, answer] of cases) {
+    const scanner = new ResponseScanner();
+    scanner.expect(method);
+    scanner.push(bytes(answer));
+    assert.equal(scanner.lost, true, answer);
+  }
+  const unasked = new ResponseScanner();
+  unasked.push(bytes("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
+  assert.equal(unasked.lost, true, "an answer nobody asked for");
 });
 
 Deno.test("the proxy records request heads and strikes single requests on kept-alive connections", async () => {

@@ -85,6 +85,23 @@ for (const runtime of ["workerd", "deno"] as const) {
       }
       await Deno.remove(streamed);
 
+      // The banner's curl line as it stands: over 1 MB, curl sends `Expect: 100-continue` and
+      // holds the body back until `100 Continue` comes (or a second passes). It must come: from
+      // the relay in front of workerd, or from Deno.serve.
+      const file = await Deno.makeTempFile({ suffix: ".pdf" });
+      await Deno.writeFile(file, randomBytes(1_500_000, 5));
+      const curl = await new Deno.Command("curl", {
+        args: ["-sS", "-v", "-T", file, "-H", `X-Amz-Bearer: ${token}`, uploadUrl],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      await Deno.remove(file);
+      const trace = new TextDecoder().decode(curl.stderr);
+      assert.match(trace, /^> Expect: 100-continue\r?$/m, trace);
+      assert.match(trace, /^< HTTP\/1\.1 100 Continue/m, trace);
+      assert.doesNotMatch(trace, /Done waiting for 100-continue/, trace);
+      assert.match(trace, /^< HTTP\/1\.1 201 /m, trace);
+
       // What `curl -T file.pdf URL/` sends: PUT URL/file.pdf, the bytes with their length.
       const bytes = randomBytes(size, 42);
       const response = await workerFetch(`${uploadUrl}file.pdf`, {

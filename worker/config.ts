@@ -5,7 +5,7 @@
  * @module
  */
 
-import { participantEndpoint } from "../src/_core/endpoint.ts";
+import { isRegion, participantEndpoint } from "../src/_core/endpoint.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 import {
   ALLOWED_CONTENT_TYPES,
@@ -52,7 +52,10 @@ export interface WorkerEnv {
   ALLOWED_TYPES?: string;
   /** Comma-separated origins allowed to call from browsers, or `*`. @default {none} */
   CORS_ORIGINS?: string;
-  /** Comma-separated upload host patterns. @default {the region's S3 hosts} */
+  /**
+   * Comma-separated upload host patterns. @default {every S3 endpoint form of the region's
+   * partition (see `defaultUploadHosts`)}
+   */
   UPLOAD_HOSTS?: string;
   /** `true` serves the development page at `/`, for the local stack only. @default {false} */
   DEV_PAGE?: string;
@@ -186,7 +189,8 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
       if (typeof problem === "string") problems.push(`UPLOAD_HOSTS: ${problem}`);
     }
   } else if (region !== undefined) {
-    uploadHosts = defaultUploadHosts(region);
+    if (isRegion(region)) uploadHosts = defaultUploadHosts(region);
+    else if (endpoint !== undefined) problems.push(`AWS_REGION: not an AWS region: ${region}`);
   } else {
     problems.push("set UPLOAD_HOSTS (the S3 hosts uploads may go to) or AWS_REGION");
   }

@@ -80,11 +80,27 @@ export function isAllowedHost(url: URL, patterns: readonly string[]): boolean {
 }
 
 /**
- * The S3 hosts of a region that Amazon Connect's pre-signed attachment URLs use: path-style
- * and virtual-hosted-style, IPv4 and dual-stack (and the global endpoint for `us-east-1`).
+ * The S3 endpoints that a pre-signed URL for a bucket in `region` may name: every form AWS
+ * documents for that region's partition, each path-style (`s3.eu-west-2.amazonaws.com/bucket`)
+ * and virtual-hosted-style (`bucket.s3.eu-west-2.amazonaws.com`, dotted bucket names included),
+ * https only:
  *
- * @param region An AWS region such as `eu-west-2`.
- * @returns Host patterns.
+ * - every partition: the regional endpoint `s3.<region>` and its dual-stack form
+ *   `s3.dualstack.<region>`;
+ * - commercial (`amazonaws.com`) and GovCloud (`us-gov-*`): the legacy dash form
+ *   `s3-<region>`, FIPS `s3-fips.<region>` and `s3-fips.dualstack.<region>`;
+ * - GovCloud: the legacy FIPS form `s3-fips-<region>`;
+ * - commercial only: the legacy global endpoint `s3.amazonaws.com` (which serves buckets of
+ *   every commercial region), Transfer Acceleration `s3-accelerate` and
+ *   `s3-accelerate.dualstack` (virtual-hosted only: they take no path-style requests), and,
+ *   for `us-east-1`, the legacy `s3-external-1`;
+ * - China (`cn-*`, `amazonaws.com.cn`): no FIPS, no acceleration, no dash form, no global
+ *   endpoint.
+ *
+ * Nothing else: no other region, partition or domain, no website or access-point endpoint.
+ *
+ * @param region An AWS region such as `eu-west-2` (checked by the caller).
+ * @returns Host patterns, as {@link isAllowedHost} takes them.
  *
  * @example
  * ```ts
@@ -94,13 +110,18 @@ export function isAllowedHost(url: URL, patterns: readonly string[]): boolean {
  * ```
  */
 export function defaultUploadHosts(region: string): string[] {
-  const domain = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
-  const hosts = [
-    `s3.${region}.${domain}`,
-    `*.s3.${region}.${domain}`,
-    `s3.dualstack.${region}.${domain}`,
-    `*.s3.dualstack.${region}.${domain}`,
-  ];
-  if (region === "us-east-1") hosts.push(`s3.${domain}`, `*.s3.${domain}`);
+  const china = region.startsWith("cn-");
+  const govCloud = region.startsWith("us-gov-");
+  const commercial = !china && !govCloud;
+  const domain = china ? "amazonaws.com.cn" : "amazonaws.com";
+  const endpoints = [`s3.${region}`, `s3.dualstack.${region}`];
+  if (!china) {
+    endpoints.push(`s3-${region}`, `s3-fips.${region}`, `s3-fips.dualstack.${region}`);
+  }
+  if (govCloud) endpoints.push(`s3-fips-${region}`);
+  if (commercial) endpoints.push("s3");
+  if (region === "us-east-1") endpoints.push("s3-external-1");
+  const hosts = endpoints.flatMap((name) => [`${name}.${domain}`, `*.${name}.${domain}`]);
+  if (commercial) hosts.push(`*.s3-accelerate.${domain}`, `*.s3-accelerate.dualstack.${domain}`);
   return hosts;
 }

@@ -30,6 +30,24 @@ export interface EndpointOptions {
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 
 /**
+ * Tells whether a string is shaped like an AWS region code (`us-east-1`, `us-gov-west-1`,
+ * `cn-northwest-1`).
+ *
+ * @param value The string.
+ * @returns `true` for a region-shaped code.
+ *
+ * @example
+ * ```ts
+ * import { isRegion } from "./endpoint.ts";
+ * isRegion("eu-west-2"); // true
+ * isRegion("eu-west-2.evil.example"); // false
+ * ```
+ */
+export function isRegion(value: string): boolean {
+  return REGION.test(value);
+}
+
+/**
  * Returns the base URL of the Participant Service for an endpoint or a region.
  *
  * @param options The region or the endpoint.
@@ -55,7 +73,7 @@ export function participantEndpoint(options: EndpointOptions): string {
   if (options.region === undefined) {
     throw new TypeError("give a region (such as us-east-1) or an endpoint");
   }
-  if (!REGION.test(options.region)) {
+  if (!isRegion(options.region)) {
     throw new TypeError(`not an AWS region: ${JSON.stringify(options.region)}`);
   }
   return `https://participant.connect.${options.region}.amazonaws.com`;
