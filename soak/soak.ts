@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";

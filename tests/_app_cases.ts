@@ -9,14 +9,14 @@
 import assert from "node:assert/strict";
 import createClient from "npm:openapi-fetch@0.17.0";
 import type { paths } from "../generated/worker.ts";
-import { createParticipantClient } from "../src/client.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startProxy } from "../local/proxy.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "./_support.ts";
 import { startWorker, type WorkerRuntime } from "./_worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";

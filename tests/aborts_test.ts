@@ -9,11 +9,11 @@
  */
 
 import assert from "node:assert/strict";
-import { uploadAttachment } from "../src/upload.ts";
+import { uploadAttachment } from "../src/_library/upload.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { eventually, randomBytes, serveTiny, settlesWithin, startRig } from "./_support.ts";
 import type { WorkerRuntime } from "./_worker.ts";
 import { workerRawHttp } from "./_worker_contract.ts";

@@ -5,7 +5,7 @@ import { startWorkerd } from "../local/workerd.ts";
 import { startRelay } from "../local/relay.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { openChat } from "../local/chat.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { randomBytes } from "./_support.ts";
 import { workerBundle } from "./_worker.ts";
 

@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-connectparticipant";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { putUpload, randomBytes, runCommand, startRig } from "./_support.ts";
 
 /** What a real StartAttachmentUpload answer lists (amazon-connect-chatjs issue #188). */

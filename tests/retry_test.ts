@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay, type RetryInfo, retryingFetch } from "../src/retry.ts";
+import { backoffDelay, type RetryInfo, retryingFetch } from "../src/_core/retry.ts";
 import { brokenAnswer, eventually, serveTiny, settlesWithin } from "./_support.ts";
 
 Deno.test("backoffDelay: full jitter under a doubling ceiling, capped", () => {

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-connectparticipant";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { armFault, callCounts, clearFaults, putUpload, randomBytes, sha256 } from "./_support.ts";
 
 Deno.test("the official AWS SDK client works against the local service", async (t) => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_support.ts";
 import { start, stop } from "./_start.ts";
 import { workerFetch } from "./_worker_contract.ts";

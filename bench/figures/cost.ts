@@ -23,7 +23,7 @@ import { startBareWorkerd } from "../bare_workerd.ts";
 import { startLocalStack } from "../../local/stack.ts";
 import { startProxy, type TcpProxy } from "../../local/proxy.ts";
 import { openChat } from "../../local/chat.ts";
-import { createParticipantClient } from "../../src/client.ts";
+import { createParticipantClient } from "../../src/_core/client.ts";
 import { type CpuTime, cpuTime, profileCpu } from "../../tests/_inspector.ts";
 import { armFault, clearFaults } from "../../tests/_support.ts";
 import { workerBundle } from "../../tests/_worker.ts";
