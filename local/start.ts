@@ -22,6 +22,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { createApp } from "../worker/app.ts";
+import { DENO_EDGE } from "../worker/deno.ts";
 import { parseConfig } from "../worker/config.ts";
 import { devPageFactory } from "../worker/dev_page.ts";
 import { bundlePageScripts } from "../worker/page_script.ts";
@@ -221,6 +222,7 @@ async function serveUnderDeno(
 ): Promise<RunningWorker> {
   const config = parseConfig(vars);
   const app = createApp(config, {
+    ...DENO_EDGE,
     log: log && ((entry) => log(requestLine(JSON.stringify(entry))!)),
     devPage: config.devPage ? devPageFactory(await bundlePageScripts()) : undefined,
   });

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
 import { type Relay, startRelay } from "./relay.ts";
-import { WRANGLER_CONFIG } from "./wrangler.ts";
+import { readWranglerConfig, WRANGLER_CONFIG } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
 export interface WorkerdOptions {
@@ -119,6 +119,29 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
   }
 }
 
+/**
+ * The bindings `worker/wrangler.jsonc` declares besides its `vars`, as Miniflare options, so
+ * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets
+ * (directory resolved from the file, the binding, `run_worker_first`).
+ */
+function declaredBindings(): Record<string, unknown> {
+  const config = readWranglerConfig();
+  const assets = config.assets as
+    | { directory: string; binding?: string; run_worker_first?: boolean }
+    | undefined;
+  if (!assets) return {};
+  return {
+    assets: {
+      directory: new URL(assets.directory, `file://${WRANGLER_CONFIG}`).pathname,
+      binding: assets.binding,
+      routerConfig: {
+        has_user_worker: true,
+        invoke_user_worker_ahead_of_assets: assets.run_worker_first === true,
+      },
+    },
+  };
+}
+
 async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const { scriptPath, vars, hostname = "127.0.0.1", onLine } = options;
   const port = options.port || freePort(hostname);
@@ -128,6 +151,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
     scriptPath,
     compatibilityDate: compatibilityDate(),
     bindings: vars,
+    ...declaredBindings(),
     host: hostname,
     port,
     cf: false,

@@ -154,3 +154,43 @@ async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
   }
   return { url: outcome, pid: child.pid, exited, close };
 }
+
+/**
+ * Reads a wrangler configuration file (JSONC: JSON with comments and trailing commas), so that
+ * Miniflare runs with the same declarations that `wrangler dev` and `wrangler deploy` read.
+ *
+ * @param path The file. @default {WRANGLER_CONFIG}
+ * @returns The parsed configuration.
+ *
+ * @example
+ * ```ts ignore
+ * import { readWranglerConfig } from "./wrangler.ts";
+ * console.log(readWranglerConfig().compatibility_date);
+ * ```
+ */
+export function readWranglerConfig(path: string = WRANGLER_CONFIG): Record<string, unknown> {
+  return JSON.parse(plainJson(Deno.readTextFileSync(path)));
+}
+
+/** JSONC as JSON: comments and trailing commas out, strings (escapes and all) untouched. */
+function plainJson(text: string): string {
+  let json = "";
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      json += text.slice(i, end + 1);
+      i = end;
+    } else if (char === "/" && text[i + 1] === "/") {
+      while (i + 1 < text.length && text[i + 1] !== "\n") i++;
+    } else if (char === "/" && text[i + 1] === "*") {
+      i = text.indexOf("*/", i + 2) + 1;
+    } else if (char === "," && /^\s*(\/\/[^\n]*\n\s*)*[}\]]/.test(text.slice(i + 1))) {
+      // A trailing comma (comments may follow it): dropped.
+    } else {
+      json += char;
+    }
+  }
+  return json;
+}

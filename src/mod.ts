@@ -43,15 +43,16 @@ export {
 } from "./_core/errors.ts";
 export type { SentAttachment } from "./_core/send.ts";
 export type { PutObject, PutObjectInit } from "./_core/put.ts";
-export { createParticipantClient, type ParticipantClient } from "./_core/client.ts";
-export type {
-  CallOptions,
-  CompleteAttachmentUploadInput,
-  ParticipantCalls,
-  ParticipantClientOptions,
-  ParticipantResult,
-  StartAttachmentUploadInput,
-} from "./_core/participant_calls.ts";
+export {
+  type CallOptions,
+  type CompleteAttachmentUploadInput,
+  createParticipantClient,
+  type ParticipantCalls,
+  type ParticipantClient,
+  type ParticipantClientOptions,
+  type ParticipantResult,
+  type StartAttachmentUploadInput,
+} from "./_core/client.ts";
 export type { EndpointOptions } from "./_core/endpoint.ts";
 export type { RetryInfo, RetryOptions } from "./_core/retry.ts";
 export type {

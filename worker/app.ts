@@ -9,8 +9,7 @@ import { Hono } from "hono/tiny";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { components } from "../generated/worker.ts";
-import openapi from "../generated/worker-openapi.json" with { type: "json" };
-import { createParticipantCalls, type ParticipantCalls } from "../src/_core/participant_calls.ts";
+import { createParticipantClient, type ParticipantCalls } from "../src/_core/client.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 import type { RetryOptions } from "../src/_core/retry.ts";
 import { mimeEssence, nameProblem, resolveContentType } from "../src/_core/rules.ts";
@@ -68,6 +67,13 @@ export interface AppOptions {
    * @default {a TransformStream}
    */
   bodyStream?: (length: number | undefined) => TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * Answers `GET /openapi.json` with the worker's OpenAPI document
+   * (`generated/assets/openapi.json`): workerd fetches it from the Workers static assets, so
+   * that it stays out of the bundle; Deno from a static import. Without it, the route is
+   * `not_found`.
+   */
+  openapi?: () => Response | Promise<Response>;
 }
 
 type Env = { Variables: { code?: ProblemCode; attachmentId?: string; bytes?: number } };
@@ -115,7 +121,12 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   if (config.corsOrigins.length > 0) app.use("*", corsFor(config.corsOrigins));
 
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
-  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/openapi.json", async (c) => {
+    if (!options.openapi) return fail(c, "not_found", "this build serves no OpenAPI document");
+    // A copy, whose headers the middleware (CORS) may still change.
+    const served = await options.openapi();
+    return new Response(served.body, served);
+  });
 
   if (config.devPage) {
     if (options.devPage) {
@@ -150,9 +161,9 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 }
 
 /**
- * The worker's Participant Service calls (without openapi-fetch: the worker makes three kinds
- * of call, and carries no more than it needs). Calls with tokens the service never accepted
- * share a small retry budget, so that made-up tokens cost one call each, not one per try.
+ * The worker's Participant Service client (the project's one client, on openapi-fetch). Calls
+ * with tokens the service never accepted share a small retry budget, so that made-up tokens
+ * cost one call each, not one per try.
  */
 function participantCalls(config: WorkerConfig, options: AppOptions): ParticipantCalls {
   const trust = new TokenTrust();
@@ -161,7 +172,7 @@ function participantCalls(config: WorkerConfig, options: AppOptions): Participan
     attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
     deadlineMs: config.reliability.serviceDeadlineMs,
   };
-  return createParticipantCalls({
+  return createParticipantClient({
     endpoint: config.participantEndpoint,
     fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },

@@ -18,6 +18,15 @@ declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Ar
 const bodyStream = (length: number | undefined): TransformStream<Uint8Array, Uint8Array> =>
   length === undefined ? new TransformStream() : new FixedLengthStream(length);
 
+/**
+ * The Worker's bindings besides its `vars`: the static assets (`assets` in `wrangler.jsonc`),
+ * which hold the OpenAPI document.
+ */
+export interface WorkersBindings {
+  /** The static assets (`generated/assets/`): `/openapi.json`. */
+  ASSETS?: { fetch(input: string | URL | Request): Promise<Response> };
+}
+
 /** A Workers module: one `fetch` handler. */
 export interface WorkerModule {
   /**
@@ -28,7 +37,11 @@ export interface WorkerModule {
    * @param ctx The execution context (`waitUntil`).
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Response | Promise<Response>;
+  fetch(
+    request: Request,
+    env: WorkerEnv & WorkersBindings,
+    ctx?: ExecutionContext,
+  ): Response | Promise<Response>;
 }
 
 /**
@@ -51,7 +64,7 @@ export function createWorker(
 ): WorkerModule {
   const apps = new WeakMap<object, WorkerApp | ConfigError>();
 
-  function appFor(env: WorkerEnv): WorkerApp | ConfigError {
+  function appFor(env: WorkerEnv & WorkersBindings): WorkerApp | ConfigError {
     const known = apps.get(env);
     if (known) return known;
     let app: WorkerApp | ConfigError;
@@ -60,6 +73,7 @@ export function createWorker(
         ...options,
         bodyStream,
         log: (entry) => console.log(JSON.stringify(entry)),
+        ...(env.ASSETS ? { openapi: () => env.ASSETS!.fetch("https://assets/openapi.json") } : {}),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ParticipantCalls } from "./participant_calls.ts";
+import type { ParticipantCalls } from "./client.ts";
 import { AttachmentError } from "./errors.ts";
 import { s3Failure, serviceFailure } from "./upstream.ts";
 
