@@ -122,22 +122,34 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
 /**
  * The bindings `worker/wrangler.jsonc` declares besides its `vars`, as Miniflare options, so
  * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets
- * (directory resolved from the file, the binding, `run_worker_first`).
+ * (directory resolved from the file, the binding, `run_worker_first`) and the rate limiters.
  */
 function declaredBindings(): Record<string, unknown> {
   const config = readWranglerConfig();
   const assets = config.assets as
     | { directory: string; binding?: string; run_worker_first?: boolean }
     | undefined;
-  if (!assets) return {};
+  const ratelimits = (config.ratelimits ?? []) as {
+    name: string;
+    simple: { limit: number; period: number };
+  }[];
   return {
-    assets: {
-      directory: new URL(assets.directory, `file://${WRANGLER_CONFIG}`).pathname,
-      binding: assets.binding,
-      routerConfig: {
-        has_user_worker: true,
-        invoke_user_worker_ahead_of_assets: assets.run_worker_first === true,
-      },
+    ratelimits: Object.fromEntries(
+      ratelimits.map(({ name, simple }) => [name, { simple: { ...simple } }]),
+    ),
+    ...(assets ? { assets: assetsOptions(assets) } : {}),
+  };
+}
+
+function assetsOptions(
+  assets: { directory: string; binding?: string; run_worker_first?: boolean },
+): Record<string, unknown> {
+  return {
+    directory: new URL(assets.directory, `file://${WRANGLER_CONFIG}`).pathname,
+    binding: assets.binding,
+    routerConfig: {
+      has_user_worker: true,
+      invoke_user_worker_ahead_of_assets: assets.run_worker_first === true,
     },
   };
 }

@@ -6,16 +6,8 @@ import { fetchPut } from "../src/_core/put.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../local/proxy.ts";
-import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
+import { deadlineOf, deadlinePut } from "../worker/deadlines.ts";
 import { randomBytes, settlesWithin } from "./_support.ts";
-
-Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
-  const url = new URL(
-    "https://b.s3.amazonaws.com/k?X-Amz-Date=20261127T101500Z&X-Amz-Expires=300&X-Amz-Signature=x",
-  );
-  assert.equal(new Date(presignedUrlExpiry(url)!).toISOString(), "2026-11-27T10:20:00.000Z");
-  assert.equal(presignedUrlExpiry(new URL("https://b.s3.amazonaws.com/k")), undefined);
-});
 
 /** A stack whose pre-signed URLs go through a proxy, with the calls each operation got. */
 async function faultyStack(uploadUrlTtlSeconds = 300) {

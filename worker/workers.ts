@@ -9,6 +9,7 @@ import type { ExecutionContext } from "hono";
 import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
+import type { RateLimiter } from "./rate_limit.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 
 /** workerd's identity stream that sends its body with a `Content-Length` of `length`. */
@@ -19,13 +20,21 @@ const bodyStream = (length: number | undefined): TransformStream<Uint8Array, Uin
   length === undefined ? new TransformStream() : new FixedLengthStream(length);
 
 /**
- * The Worker's bindings besides its `vars`: the static assets (`assets` in `wrangler.jsonc`),
- * which hold the OpenAPI document.
+ * The Worker's bindings besides its `vars`, as `wrangler.jsonc` declares them: the static
+ * assets, which hold the OpenAPI document, and the per-token rate limiter.
  */
 export interface WorkersBindings {
   /** The static assets (`generated/assets/`): `/openapi.json`. */
   ASSETS?: { fetch(input: string | URL | Request): Promise<Response> };
+  /** The rate-limiting binding (`ratelimits`): `limit({ key })` counts one request. */
+  RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
 }
+
+/**
+ * The `period` of the `RATE_LIMITER` binding in `wrangler.jsonc`, in seconds: what a refusal's
+ * `Retry-After` says, since the binding tells no time of its own (a test holds the two equal).
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 10;
 
 /** A Workers module: one `fetch` handler. */
 export interface WorkerModule {
@@ -74,6 +83,7 @@ export function createWorker(
         bodyStream,
         log: (entry) => console.log(JSON.stringify(entry)),
         ...(env.ASSETS ? { openapi: () => env.ASSETS!.fetch("https://assets/openapi.json") } : {}),
+        ...(env.RATE_LIMITER ? { rateLimiter: bindingLimiter(env.RATE_LIMITER) } : {}),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -98,6 +108,14 @@ export function createWorker(
       }
       return app.fetch(request, env, ctx);
     },
+  };
+}
+
+/** The rate-limiting binding as the app's {@link RateLimiter}. */
+function bindingLimiter(binding: NonNullable<WorkersBindings["RATE_LIMITER"]>): RateLimiter {
+  return {
+    limit: async (key) => (await binding.limit({ key })).success,
+    retryAfterSeconds: RATE_LIMIT_PERIOD_SECONDS,
   };
 }
 
