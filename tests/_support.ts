@@ -616,6 +616,8 @@ export interface RigOptions {
   inspect?: boolean;
   /** Completed attachments one chat may hold. @default {the local service's (100)} */
   maxAttachmentsPerChat?: number;
+  /** The local service's scanner. @default {off} */
+  scanning?: { delayMs: number };
 }
 
 /**
@@ -632,6 +634,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     participantPort: 0,
     uploadUrlTtlSeconds: options.uploadUrlTtlSeconds,
     maxAttachmentsPerChat: options.maxAttachmentsPerChat,
+    scanning: options.scanning,
     log: (line) => {
       const operation = line.split(" ")[2];
       if (/^[A-Z]\w+$/.test(operation ?? "")) calls[operation] = (calls[operation] ?? 0) + 1;
