@@ -32,7 +32,7 @@ async function dryRun(bundle: string, config: string, outdir: string) {
 /** The metadata part of the multipart form that `wrangler deploy` uploads. */
 async function uploadMetadata(path: string): Promise<{
   placement?: Record<string, string>;
-  bindings: { name: string; type: string; text?: string }[];
+  bindings: { name: string; type: string; text?: string; [other: string]: unknown }[];
 }> {
   const bytes = await Deno.readFile(path);
   const boundary = new TextDecoder().decode(bytes.subarray(0, 200)).split("\r\n")[0].slice(2);
@@ -76,6 +76,14 @@ Deno.test("wrangler deploy --dry-run accepts the bundle, within its 20 KB gzip b
       bindings.some((b) => b.name === "ASSETS" && b.type === "assets"),
       "the static assets are bound as ASSETS",
     );
+    // The per-token rate limit goes up as a ratelimit binding, its period the 10 s that the
+    // worker's Retry-After says (rate_limit_test.ts holds the answer to it).
+    assert.deepEqual(bindings.find((b) => b.type === "ratelimit"), {
+      name: "RATE_LIMITER",
+      type: "ratelimit",
+      namespace_id: "1001",
+      simple: { limit: 30, period: 10 },
+    });
   } finally {
     await Deno.remove(outdir, { recursive: true });
   }
