@@ -182,12 +182,13 @@ export async function completeUpload(options: CompleteUploadOptions): Promise<vo
   if (error.name !== "ConflictException") {
     throw serviceFailure("CompleteAttachmentUpload", error, attachmentId);
   }
-  // The transcript's newest pages: the attachment was completed moments ago, if at all.
+  // The transcript's newest pages (two: the attachment was completed moments ago, if at all,
+  // and a worker request stays within its subrequests, see docs/scanning.md).
   const shown = await findAttachment(attachmentId, {
     client,
     connectionToken,
     signal,
-    maxPages: 3,
+    maxPages: 2,
   }).catch((failure) => {
     if (signal?.aborted) throw failure;
     return undefined;
