@@ -27,6 +27,13 @@ export interface WorkerdOptions {
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
   /**
+   * Runs the rate limiters `worker/wrangler.jsonc` declares (the per-token limit, as
+   * deployed); `false` leaves them out, for load that one token sends on purpose (tests,
+   * benchmarks): the worker then has no shared limit, as under Deno.
+   * @default {true}
+   */
+  rateLimit?: boolean;
+  /**
    * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
    * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
    * workerd, which listens on a free port of its own. Without it, curl (and other clients that
@@ -124,12 +131,12 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
  * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets
  * (directory resolved from the file, the binding, `run_worker_first`) and the rate limiters.
  */
-function declaredBindings(): Record<string, unknown> {
+function declaredBindings(rateLimit: boolean): Record<string, unknown> {
   const config = readWranglerConfig();
   const assets = config.assets as
     | { directory: string; binding?: string; run_worker_first?: boolean }
     | undefined;
-  const ratelimits = (config.ratelimits ?? []) as {
+  const ratelimits = (rateLimit ? config.ratelimits ?? [] : []) as {
     name: string;
     simple: { limit: number; period: number };
   }[];
@@ -163,7 +170,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
     scriptPath,
     compatibilityDate: compatibilityDate(),
     bindings: vars,
-    ...declaredBindings(),
+    ...declaredBindings(options.rateLimit ?? true),
     host: hostname,
     port,
     cf: false,

@@ -44,7 +44,7 @@ Deno.test("wrangler.jsonc declares the per-token rate limit as a ratelimit bindi
 });
 
 Deno.test("workerd (Miniflare, from wrangler.jsonc): a token over 30 requests in 10 s gets 429 rate_limited with Retry-After; another token does not", async () => {
-  const worker = await startWorker({ runtime: "workerd", ...common });
+  const worker = await startWorker({ runtime: "workerd", rateLimit: true, ...common });
   try {
     // Fixed windows of 10 s: 61 requests within at most two windows put 31 in one of them.
     const { statuses, refused } = await burst(worker.url, "token-one", 61);

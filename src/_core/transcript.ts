@@ -24,7 +24,13 @@ type AttachmentItem = components["schemas"]["AttachmentItem"];
  * const decided = (status: ScanStatus) => status !== "IN_PROGRESS";
  * ```
  */
-export type ScanStatus = components["schemas"]["ArtifactStatus"];
+export type ScanStatus = "APPROVED" | "REJECTED" | "IN_PROGRESS";
+
+// The statuses above and the model's `ArtifactStatus` are one and the same set.
+type ArtifactStatus = components["schemas"]["ArtifactStatus"];
+const _statusesMatchTheModel: [ScanStatus] extends [ArtifactStatus]
+  ? [ArtifactStatus] extends [ScanStatus] ? true : never
+  : never = true;
 
 /** Options of {@link transcriptPages} and {@link findAttachment}. */
 export interface TranscriptOptions {
