@@ -9,8 +9,8 @@
  */
 
 import workerd from "workerd";
-import { freePort } from "../local/ports.ts";
-import { compatibilityDate } from "../local/workerd.ts";
+import { freePort } from "../testing/ports.ts";
+import { compatibilityDate } from "../testing/workerd.ts";
 
 /** A worker running in a bare workerd. */
 export interface BareWorkerd {

@@ -18,7 +18,7 @@
 
 import { AwsClient } from "aws4fetch";
 import { createLocalService } from "../local/service.ts";
-import { startProxy, type TcpProxy } from "../local/proxy.ts";
+import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { objectUrl } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { stopWith } from "./child.ts";

@@ -13,7 +13,7 @@ import type { ChatSession } from "../local/chat.ts";
 import type { PutObject } from "../src/put.ts";
 import { sendAttachment } from "../src/send.ts";
 import { bodyChunks, bodyMd5, bodyStream } from "./body.ts";
-import { rawPut } from "./http.ts";
+import { rawPut } from "../testing/raw_http.ts";
 import type { BenchStack } from "./stack.ts";
 
 /** One upload's outcome. */

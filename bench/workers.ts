@@ -4,10 +4,10 @@
  * @module
  */
 
-import { runInMiniflare, startWorker, workerVars } from "../tests/_worker.ts";
-import { textLines } from "../local/lines.ts";
+import { runInMiniflare, startWorker, workerVars } from "../testing/worker.ts";
+import { textLines } from "../testing/lines.ts";
 import type { BenchStack } from "./stack.ts";
-import { findProcesses, readStat } from "./procs.ts";
+import { findProcesses, readStat } from "../testing/processes.ts";
 import { bundleForBrowser } from "./bundling.ts";
 
 /** The runtimes the worker runs in. */

@@ -6,7 +6,7 @@
  */
 
 import type { components } from "../generated/participant.ts";
-import { eventually } from "./_support.ts";
+import { eventually } from "./_wait.ts";
 
 /** A transcript item. */
 export type Item = components["schemas"]["Item"];

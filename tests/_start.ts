@@ -5,11 +5,9 @@
  * @module
  */
 
-import { textLines } from "../local/lines.ts";
-import { descendantProcesses } from "./_support.ts";
-
-/** The checkout. */
-export const ROOT: string = new URL("..", import.meta.url).pathname;
+import { textLines } from "../testing/lines.ts";
+import { descendantProcesses } from "../testing/processes.ts";
+import { REPO_ROOT } from "./_run.ts";
 
 /**
  * Runs `deno task start` and reads its output; `banner` resolves once the banner is complete.
@@ -20,7 +18,7 @@ export const ROOT: string = new URL("..", import.meta.url).pathname;
 export function start(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "start", ...args],
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     env: { NO_COLOR: "1", WRANGLER_SEND_METRICS: "false", ...env },
     stdin: "null",
     stdout: "piped",

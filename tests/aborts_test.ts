@@ -12,10 +12,13 @@ import assert from "node:assert/strict";
 import { uploadAttachment } from "../src/upload.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
+import { startProxy } from "../testing/proxy.ts";
 import { createParticipantClient } from "../src/client.ts";
-import { eventually, randomBytes, serveTiny, settlesWithin, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { eventually, settlesWithin } from "./_wait.ts";
+import { randomBytes } from "../testing/data.ts";
+import { serveTiny } from "./_http.ts";
+import { startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerRawHttp } from "./_worker_contract.ts";
 
 const BOUND_MS = 10_000;

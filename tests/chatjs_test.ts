@@ -22,7 +22,9 @@ import {
 } from "./_chat_socket.ts";
 import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";
 import { bannerField, start, stop } from "./_start.ts";
-import { eventually, randomBytes, serveTiny, sha256 } from "./_support.ts";
+import { eventually } from "./_wait.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { serveTiny } from "./_http.ts";
 
 const CHATJS = new URL(
   "../node_modules/amazon-connect-chatjs/dist/amazon-connect-chat.js",

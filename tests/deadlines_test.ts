@@ -4,9 +4,10 @@ import { AttachmentError, sendAttachment } from "../src/send.ts";
 import { fetchPut } from "../src/put.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
+import { startProxy } from "../testing/proxy.ts";
 import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
-import { randomBytes, settlesWithin } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
+import { settlesWithin } from "./_wait.ts";
 
 Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
   const url = new URL(

@@ -12,7 +12,7 @@ import { createParticipantClient } from "../src/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createApp } from "../worker/app.ts";
 import { ConfigError, parseConfig } from "../worker/config.ts";
-import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import {
   ARTIFACTS_DIR,
   ignoreWithoutChromium,
@@ -20,7 +20,7 @@ import {
   type Page,
   type TestBrowser,
 } from "./_browser.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 const MB = 1024 * 1024;

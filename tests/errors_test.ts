@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/client.ts";
 import { isRetryableStatus, sanitizeErrorName, transportError } from "../src/errors.ts";
-import { serveTiny } from "./_support.ts";
+import { serveTiny } from "./_http.ts";
 
 Deno.test("sanitizeErrorName keeps only the shape name", () => {
   const cases: [string, string][] = [

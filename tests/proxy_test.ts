@@ -3,8 +3,8 @@ import { createParticipantClient } from "../src/client.ts";
 import { AttachmentError, sendAttachment } from "../src/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
-import { randomBytes } from "./_support.ts";
+import { startProxy } from "../testing/proxy.ts";
+import { randomBytes } from "../testing/data.ts";
 
 Deno.test("the S3 proxy forwards signed uploads untouched and injects faults", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

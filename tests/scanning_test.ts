@@ -14,7 +14,7 @@ import {
   openChatSocket,
   sendFile,
 } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
 
 /** The EICAR test string, from two halves so that no scanner flags this file. */
 const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";

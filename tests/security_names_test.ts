@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { textLines } from "../local/lines.ts";
-import { descendantProcesses } from "./_support.ts";
+import { textLines } from "../testing/lines.ts";
+import { descendantProcesses } from "../testing/processes.ts";
 import { startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 /** Every character that must be refused, by code point. */
 const DISGUISING = [

@@ -3,7 +3,7 @@ import { createParticipantClient } from "../src/client.ts";
 import { AttachmentError, sendAttachment } from "../src/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 const localOnly = { isUploadUrlAllowed: (url: URL) => url.hostname === "127.0.0.1" };
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/client.ts";
-import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_support.ts";
+import { descendantProcesses, processAlive } from "../testing/processes.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 import { start, stop } from "./_start.ts";
 import { workerFetch } from "./_worker_contract.ts";
 

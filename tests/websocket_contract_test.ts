@@ -17,7 +17,7 @@ import {
   openChatSocket,
   sendFile,
 } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
 
 const SPEC_ID = "https://connect-attachments.invalid/openapi.yaml";
 const spec = parse(await Deno.readTextFile(new URL("../openapi.yaml", import.meta.url)));

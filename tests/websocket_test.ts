@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startLocalStack } from "../local/stack.ts";
 import { connectParticipant, joinAsAgent, openChatSocket, sendFile } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
 
 async function startChat(participantUrl: string) {
   const response = await fetch(`${participantUrl}/contact/chat`, {

@@ -14,7 +14,7 @@ import { WRANGLER_CONFIG } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
 export interface WorkerdOptions {
-  /** The bundle to run (`deno task build`, or `local/bundle.ts --dev`). */
+  /** The bundle to run (`deno task build`, or `deno task build --dev`). */
   scriptPath: string;
   /** The Worker's `vars`. */
   vars: Record<string, string>;
@@ -27,7 +27,7 @@ export interface WorkerdOptions {
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
   /**
-   * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
+   * Serve through a relay (`testing/relay.ts`) that answers `Expect: 100-continue` itself: the
    * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
    * workerd, which listens on a free port of its own. Without it, curl (and other clients that
    * send the header for large bodies) wait up to a second before they send a body, since
