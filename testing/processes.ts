@@ -1,7 +1,8 @@
 /**
  * Processes as Linux `/proc` shows them: the tree below a process, its command line, resident
  * memory (VmRSS, VmHWM) and CPU time, the TCP connections it holds, and an RSS sampler that
- * records the curve of a run. The one place the suite, the benchmark and the soak read them.
+ * records the curve of a run; and stopping a child with everything below it. The one place the
+ * suite, the benchmark and the soak read them.
  *
  * @module
  */
@@ -123,6 +124,45 @@ export function descendantProcesses(pid: number): { pid: number; name: string }[
 export function findProcesses(root: number, name: string): number[] {
   const own = readStat(root)?.comm === name ? [root] : [];
   return [...own, ...descendantProcesses(root).filter((p) => p.name === name).map((p) => p.pid)];
+}
+
+/**
+ * Stops a child process: SIGTERM (so that it stops what it started), then, if it lingers past
+ * `graceMs`, SIGKILL for it and for every process that was below it.
+ *
+ * @param child The process.
+ * @param graceMs How long it may take to stop on its own.
+ * @returns Its exit status.
+ *
+ * @example
+ * ```ts ignore
+ * import { stopProcess } from "./processes.ts";
+ * const child = new Deno.Command("sleep", { args: ["60"] }).spawn();
+ * await stopProcess(child);
+ * ```
+ */
+export async function stopProcess(
+  child: Deno.ChildProcess,
+  graceMs = 10_000,
+): Promise<Deno.CommandStatus> {
+  const below = descendantProcesses(child.pid);
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    child.status.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) {
+    for (const pid of [child.pid, ...below.map((p) => p.pid)]) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+  }
+  return await child.status;
 }
 
 /**

@@ -12,7 +12,7 @@ import { textLines } from "./lines.ts";
 import { startWranglerDev } from "./wrangler.ts";
 import { startWorkerd } from "./workerd.ts";
 import { freePort } from "./ports.ts";
-import { commandLine, descendantProcesses } from "./processes.ts";
+import { commandLine, descendantProcesses, stopProcess } from "./processes.ts";
 import { collectGarbage } from "./inspector.ts";
 
 /** Where the worker runs. */
@@ -42,6 +42,10 @@ export interface StartWorkerOptions {
    * @default {"development" where DEV_PAGE is true, else "production"}
    */
   build?: "production" | "development";
+  /**
+   * Under Deno: write a V8 CPU profile (`--cpu-prof`) into this folder when the worker stops.
+   */
+  cpuProfileDir?: string;
   /**
    * Open the runtime's inspector on a free port of 127.0.0.1, so that
    * {@link StartedWorker.collectGarbage} works (not with the `wrangler` launcher).
@@ -133,7 +137,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
   const inspector = `http://127.0.0.1:${inspectorPort}`;
   if (options.runtime === "deno") {
     return {
-      ...await startDeno(vars, record, development, inspectorPort),
+      ...await startDeno(vars, record, development, [
+        ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
+        ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+      ]),
       runtime: "deno",
       logs,
       waitForLog,
@@ -231,7 +238,7 @@ async function startDeno(
   vars: Record<string, string>,
   record: (line: string) => void,
   development: boolean,
-  inspectorPort?: number,
+  flags: string[],
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const env: Record<string, string> = { ...vars, NO_COLOR: "1" };
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
@@ -245,7 +252,7 @@ async function startDeno(
       "--allow-env",
       // The development entry bundles the page's scripts at start (deno bundle).
       ...(development ? ["--allow-read", "--allow-run"] : []),
-      ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
+      ...flags,
       // Like the workerd bundles: the production entry point, or the development one (which
       // carries the page) where the page is wanted.
       new URL(
@@ -275,10 +282,7 @@ async function startDeno(
   };
   const reading = Promise.all([read(child.stdout), read(child.stderr)]);
   const close = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
+    await stopProcess(child);
     await reading;
   };
   const url = await Promise.race([

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
 import { type Relay, startRelay } from "./relay.ts";
-import { WRANGLER_CONFIG } from "./wrangler.ts";
+import { wranglerSettings } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
 export interface WorkerdOptions {
@@ -47,25 +47,6 @@ export interface RunningWorkerd {
   relay?: Relay;
   /** Stops workerd. */
   close(): Promise<void>;
-}
-
-/**
- * Reads `compatibility_date` from `worker/wrangler.jsonc`, so that local runs and deploys
- * use the same one.
- *
- * @returns The date, such as `2026-04-01`.
- *
- * @example
- * ```ts ignore
- * import { compatibilityDate } from "./workerd.ts";
- * console.log(compatibilityDate());
- * ```
- */
-export function compatibilityDate(): string {
-  const config = Deno.readTextFileSync(WRANGLER_CONFIG);
-  const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
-  if (!match) throw new Error(`no compatibility_date in ${WRANGLER_CONFIG}`);
-  return match[1];
 }
 
 /**
@@ -126,7 +107,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
-    compatibilityDate: compatibilityDate(),
+    compatibilityDate: wranglerSettings().compatibilityDate,
     bindings: vars,
     host: hostname,
     port,

@@ -63,6 +63,41 @@ export async function openChatSocket(url: string): Promise<ChatSocket> {
   };
 }
 
+/** What StartChatContact answers. */
+export interface StartedChat {
+  ContactId: string;
+  ParticipantId: string;
+  ParticipantToken: string;
+}
+
+/**
+ * StartChatContact (`PUT /contact/chat`) on an instance, as a customer front end's backend
+ * calls it.
+ *
+ * @param participantUrl The local service.
+ * @param instanceId The Amazon Connect instance (the local service keeps settings per instance).
+ * @param displayName The customer's name in the chat.
+ * @returns The new contact and the customer's ParticipantToken.
+ */
+export async function startChatContact(
+  participantUrl: string,
+  instanceId: string,
+  displayName = "Customer",
+): Promise<StartedChat> {
+  const response = await fetch(`${participantUrl}/contact/chat`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      InstanceId: instanceId,
+      ContactFlowId: "flow",
+      ParticipantDetails: { DisplayName: displayName },
+    }),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`StartChatContact: ${JSON.stringify(body)}`);
+  return body;
+}
+
 /** A participant's connection: its ConnectionToken and its websocket URL. */
 export interface ParticipantConnection {
   connectionToken: string;

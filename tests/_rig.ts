@@ -56,14 +56,30 @@ export interface RigOptions {
   maxAttachmentsPerChat?: number;
 }
 
+/** The local stack with every pre-signed URL behind a proxy, and a connected chat. */
+export interface ProxiedStack {
+  stack: LocalStack;
+  /** The proxy every pre-signed URL goes through, for S3 faults. */
+  proxy: TcpProxy;
+  client: ParticipantClient;
+  /** A connected chat participant's ConnectionToken. */
+  connectionToken: string;
+  /** Participant Service calls so far, by operation. */
+  calls: Record<string, number>;
+  close(): Promise<void>;
+}
+
 /**
- * Starts the local stack, a recording S3 proxy that every pre-signed URL points at, and the
- * worker (allowed to upload to the proxy only), and opens a chat.
+ * Starts the local stack, a proxy that every pre-signed URL points at, and opens a chat.
  *
- * @param runtime Where the worker runs.
- * @param options URL lifetime and worker variables.
+ * @param options URL lifetime, the chat's limit, and whether the proxy records request heads.
+ * @returns The stack, the proxy and the chat.
  */
-export async function startRig(runtime: WorkerRuntime, options: RigOptions = {}): Promise<Rig> {
+export async function startProxiedStack(
+  options: Pick<RigOptions, "uploadUrlTtlSeconds" | "maxAttachmentsPerChat"> & {
+    recordHeads?: boolean;
+  } = {},
+): Promise<ProxiedStack> {
   const calls: Record<string, number> = {};
   const stack = await startLocalStack({
     s3Port: 0,
@@ -77,9 +93,33 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
   });
   const proxy = startProxy({
     target: { hostname: "127.0.0.1", port: Number(new URL(stack.s3.url).port) },
-    recordHeads: true,
+    recordHeads: options.recordHeads,
   });
   stack.service.s3.publicUrl = proxy.url;
+  const close = async () => {
+    await proxy.close();
+    await stack.close();
+  };
+  try {
+    const client = createParticipantClient({ endpoint: stack.participantUrl });
+    const { connectionToken } = await openChat(client);
+    return { stack, proxy, client, connectionToken, calls, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Starts the local stack, a recording S3 proxy that every pre-signed URL points at, and the
+ * worker (allowed to upload to the proxy only), and opens a chat.
+ *
+ * @param runtime Where the worker runs.
+ * @param options URL lifetime and worker variables.
+ */
+export async function startRig(runtime: WorkerRuntime, options: RigOptions = {}): Promise<Rig> {
+  const proxied = await startProxiedStack({ ...options, recordHeads: true });
+  const { stack, proxy, client, connectionToken: token, calls } = proxied;
   let worker: StartedWorker;
   try {
     worker = await startWorker({
@@ -91,12 +131,9 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
       inspect: options.inspect,
     });
   } catch (error) {
-    await proxy.close();
-    await stack.close();
+    await proxied.close();
     throw error;
   }
-  const client = createParticipantClient({ endpoint: stack.participantUrl });
-  const { connectionToken: token } = await openChat(client);
   return {
     stack,
     proxy,
@@ -129,8 +166,7 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
     },
     async close() {
       await worker.close();
-      await proxy.close();
-      await stack.close();
+      await proxied.close();
     },
   };
 }
