@@ -31,7 +31,8 @@ export const USAGE = `Usage: deno task bench [options]
   --launcher <how>   how workerd starts: miniflare (default) or wrangler (wrangler dev)
   --cpu-prof         record CPU profiles of the Deno worker and the stack, and summarize them
   --out <dir>        where results.md and results.json go (default: the report in
-                     bench/results.md, the raw samples in bench/out/results.json)
+                     bench/results.md, or bench/out/ with --quick; the raw samples in
+                     bench/out/results.json)
   --quiet            no progress lines
   --help`;
 
@@ -104,10 +105,11 @@ export function parseBenchArgs(args: string[]): BenchOptions | { usage: string; 
     plan.launcher = values.launcher;
   }
   const out = values.out?.replace(/(.)\/+$/, "$1");
+  // The committed report is the full run's; a smoke run writes beside the raw samples.
   const bench = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
   return {
     plan,
-    reportPath: `${out ?? bench}/results.md`,
+    reportPath: `${out ?? (values.quick ? `${bench}/out` : bench)}/results.md`,
     dataPath: `${out ?? `${bench}/out`}/results.json`,
     verbose: !values.quiet,
   };

@@ -1,6 +1,7 @@
 /**
- * A minimal participant-websocket client for tests: connects to a `Websocket.Url`, subscribes
- * to `aws/chat` as amazon-connect-chatjs does, and keeps every frame the service sends.
+ * A chat as a test takes part in it: StartChatContact and CreateParticipantConnection over plain
+ * HTTP, an agent joining, a file sent, and a minimal participant-websocket client that
+ * subscribes to `aws/chat` as amazon-connect-chatjs does and keeps every frame the service sends.
  *
  * @module
  */
