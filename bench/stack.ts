@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { type ChatSession, openChat } from "../local/chat.ts";
 import type { StackInfo, StackRequest, StoredObject } from "./stack_server.ts";
 

@@ -10,8 +10,8 @@
  */
 
 import type { ChatSession } from "../local/chat.ts";
-import type { PutObject } from "../src/put.ts";
-import { sendAttachment } from "../src/send.ts";
+import type { PutObject } from "../src/_core/put.ts";
+import { sendAttachment } from "../src/_core/send.ts";
 import { bodyChunks, bodyMd5, bodyStream } from "./body.ts";
 import { rawPut } from "../testing/raw_http.ts";
 import type { BenchStack } from "./stack.ts";

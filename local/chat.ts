@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ParticipantClient } from "../src/client.ts";
+import type { ParticipantClient } from "../src/_core/client.ts";
 
 /** A connected chat participant. */
 export interface ChatSession {
@@ -25,7 +25,7 @@ export interface ChatSession {
  *
  * @example
  * ```ts ignore
- * import { createParticipantClient } from "../src/client.ts";
+ * import { createParticipantClient } from "../src/_core/client.ts";
  * import { openChat } from "./chat.ts";
  * const client = createParticipantClient({ endpoint: "http://127.0.0.1:8788" });
  * const { connectionToken } = await openChat(client);

@@ -19,7 +19,7 @@
  */
 
 import process from "node:process";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
 import { devPageFactory } from "../worker/dev_page.ts";

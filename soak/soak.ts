@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { listAttachments } from "../src/mod.ts";
 import { openChat } from "../local/chat.ts";
 import { sharedRateRules } from "../local/faults.ts";

@@ -1,14 +1,17 @@
-/// <reference lib="dom" />
 /**
  * A tiny browser client for the upload worker: send a `File` into an Amazon Connect chat in
  * one request with upload progress, fetch an attachment back, and (for local development)
  * start a chat against a Participant Service. Web APIs only, no dependencies.
  *
+ * Every failure is an {@link UploadError}, one of the project's `AttachmentError`s: the
+ * worker's stable `code`, and where the Participant Service or S3 said no, their answer in
+ * `upstream`.
+ *
  * @example Upload a file picked by the user
  * ```ts ignore
- * import { uploadAttachment } from "./browser.ts";
+ * import { uploadFile } from "./browser.ts";
  * const input = document.querySelector<HTMLInputElement>("input[type=file]")!;
- * const sent = await uploadAttachment(input.files![0], {
+ * const sent = await uploadFile(input.files![0], {
  *   endpoint: "http://127.0.0.1:8787",
  *   token: connectionToken,
  *   onProgress: ({ percent }) => console.log(`${percent}%`),
@@ -20,19 +23,18 @@
  */
 
 import type { components } from "../generated/worker.ts";
-import { type UploadRefusal, uploadRefusal } from "./upload_rules.ts";
+import { AttachmentError, type AttachmentErrorCode, type AttachmentStage } from "./_core/errors.ts";
+import { type AttachmentProblem, checkAttachment } from "./_core/rules.ts";
+import { isRetryableStatus, parseServiceError, serviceFailure } from "./_core/upstream.ts";
+
+/** @internal The worker's shapes, from its OpenAPI description. */
+type WorkerSchemas = components["schemas"];
 
 /** The worker's answer to a completed upload (`201`), from its OpenAPI description. */
-export type WorkerAttachment = components["schemas"]["Attachment"];
+export type WorkerAttachment = WorkerSchemas["Attachment"];
 
 /** An error answer of the worker (`application/problem+json`, RFC 9457). */
-export type WorkerProblem = components["schemas"]["Problem"];
-
-/** The worker's stable error codes, and those of failures that got no answer. */
-export type UploadErrorCode =
-  | components["schemas"]["ProblemCode"]
-  | "network_error"
-  | "unexpected_response";
+export type WorkerProblem = WorkerSchemas["Problem"];
 
 /** How far an upload has come. */
 export interface UploadProgress {
@@ -44,7 +46,7 @@ export interface UploadProgress {
   percent: number;
 }
 
-/** Options of {@link uploadAttachment}. */
+/** Options of {@link uploadFile}. */
 export interface UploadOptions {
   /** The worker's base URL, such as `http://127.0.0.1:8787`, or `""` for the page's origin. */
   endpoint: string | URL;
@@ -82,47 +84,51 @@ export interface UploadedAttachment extends WorkerAttachment {
 }
 
 /**
- * A refused or failed request to the worker, with the worker's stable `code` and message.
- * Codes for failures that got no answer: `network_error`; for an answer that is not a
- * problem document: `unexpected_response`.
+ * A refused or failed request to the worker: an `AttachmentError` with the worker's stable
+ * `code`, message and `upstream`, and the details of its answer. Codes for failures that got
+ * no answer: `network_error`; for an answer that is not a problem document:
+ * `unexpected_response`.
  */
-export class UploadError extends Error {
-  /** The worker's machine-readable reason, such as `too_large` or `unsupported_type`. */
-  readonly code: UploadErrorCode;
+export class UploadError extends AttachmentError {
   /** The HTTP status, or 0 where no answer came. */
   readonly status: number;
   /** The `Idempotency-Key` of the failed upload: send it again to retry safely. */
   readonly idempotencyKey?: string;
-  /** Whether trying again may succeed (no answer, 429 or 5xx). */
-  readonly retryable: boolean;
   /** Seconds the worker asked to wait before a retry (`Retry-After`), where it said. */
   readonly retryAfterSeconds?: number;
   /** The whole problem document, where the worker sent one. */
   readonly problem?: WorkerProblem;
 
   /**
+   * Makes the error; thrown by the client, rarely built by callers.
+   *
    * @param code The stable reason.
    * @param message What went wrong, for people.
-   * @param details The status, key, problem document and retry hint.
+   * @param details The status, key, problem document, retry hint and stage.
    */
   constructor(
-    code: UploadErrorCode,
+    code: AttachmentErrorCode,
     message: string,
     details: {
       status?: number;
       idempotencyKey?: string;
       problem?: WorkerProblem;
       retryAfterSeconds?: number;
+      stage?: AttachmentStage;
     } = {},
   ) {
-    super(message);
+    const status = details.status ?? 0;
+    super(code, details.stage ?? "upload", message, {
+      upstream: details.problem?.upstream,
+      attachmentId: details.problem?.attachmentId,
+      // An answer that is no problem document says no more than its status.
+      retryable: code === "unexpected_response" ? isRetryableStatus(status) : undefined,
+    });
     this.name = "UploadError";
-    this.code = code;
-    this.status = details.status ?? 0;
+    this.status = status;
     this.idempotencyKey = details.idempotencyKey;
     this.problem = details.problem;
     this.retryAfterSeconds = details.retryAfterSeconds;
-    this.retryable = this.status === 0 || this.status === 429 || this.status >= 500;
   }
 }
 
@@ -135,7 +141,7 @@ export interface UploadLimits {
 }
 
 /** A file refused before upload: the same code and message the worker would answer with. */
-export type FileProblem = UploadRefusal;
+export type FileProblem = AttachmentProblem;
 
 /**
  * Checks a file against the worker's limits before it is sent, with the worker's own rules,
@@ -156,14 +162,14 @@ export function checkFile(
   file: Pick<File, "name" | "type" | "size">,
   limits: UploadLimits,
 ): FileProblem | undefined {
-  return uploadRefusal({ name: file.name, contentType: file.type, size: file.size }, limits);
+  return checkAttachment({ name: file.name, contentType: file.type, size: file.size }, limits);
 }
 
 /**
  * The extensions of the accepted types, such as `.pdf .png`: for an `accept` attribute or a
  * hint beside a file picker.
  */
-export { acceptedExtensions } from "./upload_rules.ts";
+export { acceptedExtensions } from "./_core/rules.ts";
 
 /**
  * Uploads a file to the worker in one `PUT /attachments/{name}` request; the worker starts the
@@ -179,18 +185,18 @@ export { acceptedExtensions } from "./upload_rules.ts";
  *
  * @example Retry a failed upload with the same key
  * ```ts ignore
- * import { UploadError, uploadAttachment } from "./browser.ts";
+ * import { UploadError, uploadFile } from "./browser.ts";
  * const options = { endpoint: "", token };
  * try {
- *   await uploadAttachment(file, options);
+ *   await uploadFile(file, options);
  * } catch (error) {
  *   if (error instanceof UploadError && error.retryable) {
- *     await uploadAttachment(file, { ...options, idempotencyKey: error.idempotencyKey });
+ *     await uploadFile(file, { ...options, idempotencyKey: error.idempotencyKey });
  *   } else throw error;
  * }
  * ```
  */
-export function uploadAttachment(
+export function uploadFile(
   file: Blob & { name?: string },
   options: UploadOptions,
 ): Promise<UploadedAttachment> {
@@ -266,7 +272,7 @@ export function uploadAttachment(
 
 /**
  * The worker URL of an attachment's bytes. Fetching it needs the token in a header (see
- * {@link downloadAttachment}); the URL itself never carries it.
+ * {@link downloadFile}); the URL itself never carries it.
  *
  * @param endpoint The worker's base URL, or `""` for the page's origin.
  * @param attachmentId The attachment id.
@@ -282,7 +288,7 @@ export function downloadUrl(endpoint: string | URL, attachmentId: string): strin
   return attachmentUrl(endpoint, attachmentId);
 }
 
-/** Options of {@link downloadAttachment}. */
+/** Options of {@link downloadFile}. */
 export interface DownloadOptions {
   /** The worker's base URL, or `""` for the page's origin. */
   endpoint: string | URL;
@@ -302,8 +308,8 @@ export interface DownloadOptions {
  *
  * @example Save an attachment as a file
  * ```ts ignore
- * import { downloadAttachment } from "./browser.ts";
- * const blob = await downloadAttachment(id, { endpoint: "", token });
+ * import { downloadFile } from "./browser.ts";
+ * const blob = await downloadFile(id, { endpoint: "", token });
  * const link = Object.assign(document.createElement("a"), {
  *   href: URL.createObjectURL(blob),
  *   download: "report.pdf",
@@ -311,7 +317,7 @@ export interface DownloadOptions {
  * link.click();
  * ```
  */
-export async function downloadAttachment(
+export async function downloadFile(
   attachmentId: string,
   options: DownloadOptions,
 ): Promise<Blob> {
@@ -323,7 +329,9 @@ export async function downloadAttachment(
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new UploadError("network_error", "the download did not reach the worker");
+    throw new UploadError("network_error", "the download did not reach the worker", {
+      stage: "download",
+    });
   }
   if (response.ok) return await response.blob();
   const text = await response.text().catch(() => "");
@@ -332,6 +340,8 @@ export async function downloadAttachment(
     response.headers.get("Content-Type"),
     parseJson(text),
     response.headers.get("Retry-After"),
+    undefined,
+    "download",
   );
 }
 
@@ -341,7 +351,7 @@ export interface ChatConnection {
   contactId: string;
   /** The customer's participant id. */
   participantId: string;
-  /** The ConnectionToken: what {@link uploadAttachment} needs. */
+  /** The ConnectionToken: what {@link uploadFile} needs. */
   connectionToken: string;
   /** When the ConnectionToken expires (ISO-8601), where the service said. */
   expiry?: string;
@@ -354,9 +364,15 @@ export interface StartChatOptions {
    * @default {"Customer"}
    */
   displayName?: string;
-  /** @default {"local-instance"} */
+  /**
+   * The Amazon Connect instance.
+   * @default {"local-instance"}
+   */
   instanceId?: string;
-  /** @default {"local-flow"} */
+  /**
+   * The contact flow that runs the chat.
+   * @default {"local-flow"}
+   */
   contactFlowId?: string;
   /** Cancels both calls. */
   signal?: AbortSignal;
@@ -371,7 +387,7 @@ export interface StartChatOptions {
  * @param serviceEndpoint The Participant Service base URL, such as `http://127.0.0.1:8788`.
  * @param options The customer's name and the ids the chat belongs to.
  * @returns The chat and its ConnectionToken.
- * @throws {Error} With the service's error name and message when a call is refused.
+ * @throws {AttachmentError} With the service's error name and message when a call is refused.
  *
  * @example
  * ```ts ignore
@@ -399,7 +415,11 @@ export async function startChat(
   });
   const participantToken = started.ParticipantToken;
   if (typeof participantToken !== "string") {
-    throw new Error("StartChatContact answered without a ParticipantToken");
+    throw new AttachmentError(
+      "service_unavailable",
+      "connect",
+      "StartChatContact answered without a ParticipantToken",
+    );
   }
   const connection = await serviceCall(
     `${base}/participant/connection`,
@@ -413,7 +433,11 @@ export async function startChat(
   );
   const credentials = connection.ConnectionCredentials as Record<string, unknown> | undefined;
   if (typeof credentials?.ConnectionToken !== "string") {
-    throw new Error("CreateParticipantConnection answered without a ConnectionToken");
+    throw new AttachmentError(
+      "service_unavailable",
+      "connect",
+      "CreateParticipantConnection answered without a ConnectionToken",
+    );
   }
   return {
     contactId: String(started.ContactId),
@@ -445,7 +469,7 @@ export interface ChatAttachment {
  * @param connectionToken The participant's ConnectionToken.
  * @param options Cancels the calls.
  * @returns The attachments.
- * @throws {Error} With the service's error name and message when a call is refused.
+ * @throws {AttachmentError} With the service's error name and message when a call is refused.
  *
  * @example
  * ```ts ignore
@@ -496,19 +520,13 @@ export async function chatAttachments(
 
 async function serviceCall(
   url: string,
-  operation: string,
+  operation: "StartChatContact" | "CreateParticipantConnection" | "GetTranscript",
   init: RequestInit,
 ): Promise<Record<string, unknown>> {
   const response = await fetch(url, init);
   const body = parseJson(await response.text());
-  const fields = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
-  if (!response.ok) {
-    const name = response.headers.get("X-Amzn-ErrorType")?.split(":")[0] ??
-      `HTTP ${response.status}`;
-    const message = fields.Message ?? fields.message ?? response.statusText;
-    throw new Error(`${operation} failed: ${name}: ${message}`);
-  }
-  return fields;
+  if (!response.ok) throw serviceFailure(operation, parseServiceError(response, body));
+  return typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
 }
 
 function attachmentUrl(endpoint: string | URL, segment: string): string {
@@ -535,6 +553,7 @@ function problemError(
   body: unknown,
   retryAfter: string | null,
   idempotencyKey?: string,
+  stage?: AttachmentStage,
 ): UploadError {
   const seconds = retryAfter === null ? NaN : Number(retryAfter);
   const retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
@@ -548,12 +567,14 @@ function problemError(
       idempotencyKey,
       problem,
       retryAfterSeconds,
+      stage,
     });
   }
   return new UploadError("unexpected_response", `the worker answered HTTP ${status}`, {
     status,
     idempotencyKey,
     retryAfterSeconds,
+    stage,
   });
 }
 

@@ -10,16 +10,15 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
-import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./cli_args.ts";
-import { formatBytes, ProgressBar } from "./cli_progress.ts";
-import { connect } from "./connect.ts";
-import { downloadAttachment } from "./download.ts";
-import { nameProblem } from "./limits.ts";
-import type { ProgressListener } from "./progress.ts";
-import { AttachmentError } from "./send.ts";
-import { listAttachments } from "./transcript.ts";
-import { uploadAttachment } from "./upload.ts";
+import { HELP, parseCommandLine, type ParsedCommand, UsageError } from "./_cli/args.ts";
+import { formatBytes, ProgressBar } from "./_cli/progress_bar.ts";
+import { connect } from "./_library/connect.ts";
+import { downloadAttachment, type DownloadedAttachment } from "./_library/download.ts";
+import { AttachmentError, type AttachmentErrorCode } from "./_core/errors.ts";
+import { nameProblem } from "./_core/rules.ts";
+import type { ProgressListener } from "./_library/progress.ts";
+import { listAttachments } from "./_library/transcript.ts";
+import { uploadAttachment } from "./_library/upload.ts";
 
 /**
  * The command line's exit codes.
@@ -55,13 +54,6 @@ export const EXIT_CODES: Readonly<{
   /** Stopped by Ctrl-C. */
   interrupted: 130,
 });
-
-/** A failure the command line reports with a given exit code. */
-class CliFailure extends Error {
-  constructor(message: string, readonly exitCode: number, readonly code: string) {
-    super(message);
-  }
-}
 
 /**
  * Runs the command line and returns its exit code. Output goes to stdout, messages and the
@@ -117,6 +109,16 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/** What every command runs with: the command line, the service, the token and the output. */
+interface Run {
+  parsed: ParsedCommand;
+  service: { endpoint?: string; region?: string };
+  connectionToken: string;
+  signal: AbortSignal;
+  showProgress: boolean;
+  redact: (text: string) => string;
+}
+
 async function run(
   parsed: ParsedCommand,
   signal: AbortSignal,
@@ -127,46 +129,51 @@ async function run(
     (await connect({ ...service, participantToken: parsed.participantToken!, signal }))
       .connectionToken;
   const showProgress = !parsed.quiet && Deno.stderr.isTerminal();
+  const context: Run = { parsed, service, connectionToken, signal, showProgress, redact };
+  if (parsed.command === "upload") return await runUpload(context);
+  if (parsed.command === "list") return await runList(context);
+  return await runDownload(context);
+}
 
-  if (parsed.command === "upload") {
-    const path = parsed.positionals[0];
-    const progress = showProgress ? progressBar(parsed.name ?? baseName(path)) : undefined;
-    try {
-      const sent = await uploadAttachment({
-        ...service,
-        connectionToken,
-        file: path,
-        name: parsed.name,
-        contentType: parsed.contentType,
-        signal,
-        onProgress: progress?.listener,
-      });
-      progress?.bar?.finish();
-      writeOut(
-        parsed.json
-          ? JSON.stringify(sent) + "\n"
-          : `${sent.attachmentId}\tuploaded ${sent.name} (${
-            formatBytes(sent.size)
-          }, ${sent.contentType})\n`,
-      );
-    } finally {
-      progress?.bar?.abort();
-    }
+async function runUpload({ parsed, service, connectionToken, signal, showProgress }: Run) {
+  const path = parsed.positionals[0];
+  const progress = showProgress ? progressBar(parsed.name ?? baseName(path)) : undefined;
+  try {
+    const sent = await uploadAttachment({
+      ...service,
+      connectionToken,
+      file: path,
+      name: parsed.name,
+      contentType: parsed.contentType,
+      signal,
+      onProgress: progress?.listener,
+    });
+    progress?.bar?.finish();
+    writeOut(
+      parsed.json
+        ? JSON.stringify(sent) + "\n"
+        : `${sent.attachmentId}\tuploaded ${sent.name} (${
+          formatBytes(sent.size)
+        }, ${sent.contentType})\n`,
+    );
+  } finally {
+    progress?.bar?.abort();
+  }
+}
+
+async function runList({ parsed, service, connectionToken, signal }: Run) {
+  const attachments = await listAttachments({ ...service, connectionToken, signal });
+  if (parsed.json) {
+    writeOut(JSON.stringify(attachments) + "\n");
     return;
   }
-
-  if (parsed.command === "list") {
-    const attachments = await listAttachments({ ...service, connectionToken, signal });
-    if (parsed.json) {
-      writeOut(JSON.stringify(attachments) + "\n");
-    } else {
-      for (const a of attachments) {
-        writeOut(`${a.attachmentId}\t${a.status ?? "-"}\t${a.contentType}\t${a.name}\n`);
-      }
-    }
-    return;
+  for (const a of attachments) {
+    writeOut(`${a.attachmentId}\t${a.status ?? "-"}\t${a.contentType}\t${a.name}\n`);
   }
+}
 
+async function runDownload(context: Run) {
+  const { parsed, service, connectionToken, signal, showProgress, redact } = context;
   const attachmentId = parsed.positionals[0];
   const toStdout = parsed.output === "-";
   if (toStdout && Deno.stdout.isTerminal()) {
@@ -184,37 +191,14 @@ async function run(
   const progress = showProgress ? progressBar(shownName) : undefined;
   relay.to = progress?.listener;
   relay.to?.({ loaded: 0, total: download.size });
-  const save = async (target: WritableStream<Uint8Array>, preventClose: boolean) => {
-    try {
-      await download.body.pipeTo(target, { preventClose, signal });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new CliFailure(
-        `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
-        EXIT_CODES.transfer,
-        "download_failed",
-      );
-    }
-  };
   try {
     if (toStdout) {
-      await save(Deno.stdout.writable, true);
+      await save(download, Deno.stdout.writable, { preventClose: true, signal });
       progress?.bar?.finish();
       return;
     }
     const path = parsed.output ?? shownName;
-    const file = await createOutput(path, parsed.force, () => download.body.cancel());
-    try {
-      await save(file.writable, false);
-    } catch (error) {
-      try {
-        file.close();
-      } catch {
-        // Closed by the failed pipe.
-      }
-      await Deno.remove(path).catch(() => {});
-      throw error;
-    }
+    await saveToFile(download, path, parsed.force, signal);
     progress?.bar?.finish();
     writeOut(
       parsed.json
@@ -229,6 +213,46 @@ async function run(
     );
   } finally {
     progress?.bar?.abort();
+  }
+}
+
+/** Pipes a download to its target; a body that breaks off is `download_failed`. */
+async function save(
+  download: DownloadedAttachment,
+  target: WritableStream<Uint8Array>,
+  options: { preventClose: boolean; signal: AbortSignal },
+): Promise<void> {
+  try {
+    await download.body.pipeTo(target, options);
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    throw new AttachmentError(
+      "download_failed",
+      "download",
+      `the download broke off: ${error instanceof Error ? error.message : String(error)}`,
+      { attachmentId: download.attachmentId, cause: error },
+    );
+  }
+}
+
+/** Saves a download as a new file (or over one, with `force`); a failed save leaves none. */
+async function saveToFile(
+  download: DownloadedAttachment,
+  path: string,
+  force: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const file = await createOutput(path, force, () => download.body.cancel());
+  try {
+    await save(download, file.writable, { preventClose: false, signal });
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // Closed by the failed pipe.
+    }
+    await Deno.remove(path).catch(() => {});
+    throw error;
   }
 }
 
@@ -247,16 +271,17 @@ async function createOutput(
   } catch (error) {
     await cancel().catch(() => {});
     if (error instanceof Deno.errors.AlreadyExists) {
-      throw new CliFailure(
-        `${path} exists; pass --force to overwrite it`,
-        EXIT_CODES.refused,
+      throw new AttachmentError(
         "output_exists",
+        "download",
+        `${path} exists; pass --force to overwrite it`,
       );
     }
-    throw new CliFailure(
-      `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      EXIT_CODES.refused,
+    throw new AttachmentError(
       "output_unwritable",
+      "download",
+      `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
 }
@@ -272,23 +297,8 @@ function progressBar(label: string): { listener: ProgressListener; bar?: Progres
 }
 
 function describeFailure(error: unknown): { exitCode: number; code: string; message: string } {
-  if (error instanceof CliFailure) {
-    return { exitCode: error.exitCode, code: error.code, message: error.message };
-  }
-  if (error instanceof UsageError) {
-    return { exitCode: EXIT_CODES.usage, code: "usage", message: error.message };
-  }
   if (error instanceof AttachmentError) {
-    return { exitCode: attachmentExitCode(error), code: error.code, message: error.message };
-  }
-  if (error instanceof ParticipantCallError) {
-    const refused = error.upstream?.name === "ValidationException";
-    const exitCode = error.operation === "Download" && error.status !== undefined
-      ? EXIT_CODES.transfer
-      : refused
-      ? EXIT_CODES.refused
-      : EXIT_CODES.upstream;
-    return { exitCode, code: error.upstream?.name ?? "download_failed", message: error.message };
+    return { exitCode: exitCodeOf(error.code), code: error.code, message: error.message };
   }
   return {
     exitCode: EXIT_CODES.failed,
@@ -297,18 +307,27 @@ function describeFailure(error: unknown): { exitCode: number; code: string; mess
   };
 }
 
-function attachmentExitCode(error: AttachmentError): number {
-  if (error.stage === "validate" || error.code === "rejected_by_service") {
-    return EXIT_CODES.refused;
-  }
-  switch (error.code) {
-    case "upload_refused":
-    case "upload_failed":
-    case "completion_failed":
-      return EXIT_CODES.transfer;
-    default:
-      return EXIT_CODES.upstream;
-  }
+/** The exit code of each error code that is not a service or network failure (4). */
+const EXIT_CODE_OF: Partial<Record<AttachmentErrorCode, number>> = {
+  usage: EXIT_CODES.usage,
+  invalid_name: EXIT_CODES.refused,
+  empty: EXIT_CODES.refused,
+  too_large: EXIT_CODES.refused,
+  unsupported_type: EXIT_CODES.refused,
+  invalid_file: EXIT_CODES.refused,
+  rejected_by_service: EXIT_CODES.refused,
+  attachment_not_found: EXIT_CODES.refused,
+  output_exists: EXIT_CODES.refused,
+  output_unwritable: EXIT_CODES.refused,
+  upload_refused: EXIT_CODES.transfer,
+  upload_failed: EXIT_CODES.transfer,
+  upload_timeout: EXIT_CODES.transfer,
+  completion_failed: EXIT_CODES.transfer,
+  download_failed: EXIT_CODES.transfer,
+};
+
+function exitCodeOf(code: AttachmentErrorCode): number {
+  return EXIT_CODE_OF[code] ?? EXIT_CODES.upstream;
 }
 
 function baseName(path: string): string {

@@ -12,49 +12,50 @@
  * ```
  *
  * Also here: {@link downloadAttachment}, {@link listAttachments}, and the typed
- * Participant Service client ({@link createParticipantClient}) underneath.
+ * Participant Service client ({@link createParticipantClient}) underneath. Every function
+ * throws one kind of error, {@link AttachmentError}, with a stable `code`; the client returns
+ * its errors as values instead.
  *
  * @module
  */
 
-export { uploadAttachment, type UploadAttachmentOptions } from "./upload.ts";
-export type { FileInput } from "./file_input.ts";
-export { connect, type ConnectOptions, type ParticipantConnection } from "./connect.ts";
+export { uploadAttachment, type UploadAttachmentOptions } from "./_library/upload.ts";
+export type { FileInput } from "./_library/file_input.ts";
+export { connect, type ConnectOptions, type ParticipantConnection } from "./_library/connect.ts";
 export {
   downloadAttachment,
   type DownloadAttachmentOptions,
   type DownloadedAttachment,
-} from "./download.ts";
+} from "./_library/download.ts";
 export {
   listAttachments,
   type ListAttachmentsOptions,
   type ListedAttachment,
-} from "./transcript.ts";
-export type { ParticipantServiceOptions } from "./service_options.ts";
-export type { ProgressListener, TransferProgress } from "./progress.ts";
-export { ParticipantCallError } from "./call_error.ts";
+} from "./_library/transcript.ts";
+export type { ParticipantServiceOptions } from "./_library/service_options.ts";
+export type { ProgressListener, TransferProgress } from "./_library/progress.ts";
 export {
   AttachmentError,
   type AttachmentErrorCode,
+  type AttachmentProblemCode,
   type AttachmentStage,
-  type S3Failure,
-  type SentAttachment,
-} from "./send.ts";
-export type { AttachmentProblemCode } from "./limits.ts";
-export type { PutObject, PutObjectInit } from "./put.ts";
-export {
-  type CallOptions,
-  type CompleteAttachmentUploadInput,
-  createParticipantClient,
-  type ParticipantClient,
-  type ParticipantClientOptions,
-  type ParticipantResult,
-  type StartAttachmentUploadInput,
-} from "./client.ts";
-export type { EndpointOptions } from "./endpoint.ts";
-export type { RetryInfo, RetryOptions } from "./retry.ts";
+  type UpstreamFailure,
+} from "./_core/errors.ts";
+export type { SentAttachment } from "./_core/send.ts";
+export type { PutObject, PutObjectInit } from "./_core/put.ts";
+export { createParticipantClient, type ParticipantClient } from "./_core/client.ts";
+export type {
+  CallOptions,
+  CompleteAttachmentUploadInput,
+  ParticipantCalls,
+  ParticipantClientOptions,
+  ParticipantResult,
+  StartAttachmentUploadInput,
+} from "./_core/participant_calls.ts";
+export type { EndpointOptions } from "./_core/endpoint.ts";
+export type { RetryInfo, RetryOptions } from "./_core/retry.ts";
 export type {
   ParticipantErrorName,
   ParticipantServiceError,
   TransportErrorName,
-} from "./errors.ts";
+} from "./_core/upstream.ts";

@@ -12,14 +12,14 @@ import assert from "node:assert/strict";
 import createClient from "npm:openapi-fetch@0.17.0";
 import type { components } from "../generated/participant.ts";
 import type { paths } from "../generated/worker.ts";
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { createParticipantClient } from "../src/client.ts";
-import type { ParticipantServiceError } from "../src/errors.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import type { ParticipantServiceError } from "../src/_core/upstream.ts";
 
 /** What the scenario is given. */
 export interface ScenarioInput {

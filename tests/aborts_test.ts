@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { uploadAttachment } from "../src/upload.ts";
+import { uploadAttachment } from "../src/_library/upload.ts";
 import { eventually, settlesWithin } from "./_wait.ts";
 import { randomBytes } from "../testing/data.ts";
 import { serveTiny } from "./_http.ts";

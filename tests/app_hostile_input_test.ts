@@ -17,6 +17,7 @@ import { attachmentDisposition } from "../local/presign.ts";
 import { rawHttp } from "../testing/raw_http.ts";
 import { type Rig, startRig } from "./_rig.ts";
 import type { WorkerRuntime } from "../testing/worker.ts";
+import { ACCEPTED_TYPES } from "./_connect_limits.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
 const RUNS = 300;
@@ -108,25 +109,6 @@ const TYPES: [string, Outcome][] = [
   ["PDF", badType],
 ];
 
-/** The types Amazon Connect chat accepts (its feature specifications), as the S3 PUT carries them. */
-const ACCEPTED_TYPES = [
-  "text/csv",
-  "application/msword",
-  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-  "image/heic",
-  "image/jpeg",
-  "video/quicktime",
-  "video/mp4",
-  "application/pdf",
-  "image/png",
-  "application/vnd.ms-powerpoint",
-  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-  "application/rtf",
-  "text/plain",
-  "audio/wav",
-  "application/vnd.ms-excel",
-  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
 const REFUSED_TYPES = [
   "text/html",
   "image/svg+xml",

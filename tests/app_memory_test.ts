@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";

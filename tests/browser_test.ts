@@ -88,7 +88,7 @@ Deno.test({
       await loadClient(page, worker.url);
 
       await t.step(
-        "startChat, then uploadAttachment reports progress up to the total",
+        "startChat, then uploadFile reports progress up to the total",
         async () => {
           const result = await page.evaluate(async ({ participantUrl, bytes }) => {
             const { client } = globalThis as unknown as { client: Client };
@@ -101,14 +101,14 @@ Deno.test({
               },
             );
             const progress: { loaded: number; total: number; percent: number }[] = [];
-            const sent = await client.uploadAttachment(file, {
+            const sent = await client.uploadFile(file, {
               endpoint: location.origin,
               token: chat.connectionToken,
               idempotencyKey: "statement-1",
               onProgress: (p) => progress.push(p),
             });
             const listed = await client.chatAttachments(participantUrl, chat.connectionToken);
-            const back = await client.downloadAttachment(sent.attachmentId, {
+            const back = await client.downloadFile(sent.attachmentId, {
               endpoint: location.origin,
               token: chat.connectionToken,
             });
@@ -160,7 +160,7 @@ Deno.test({
         const sent = await page.evaluate(async (participantUrl) => {
           const { client } = globalThis as unknown as { client: Client };
           const chat = await client.startChat(participantUrl);
-          return await client.uploadAttachment(new Blob(["hello\n"]), {
+          return await client.uploadFile(new Blob(["hello\n"]), {
             endpoint: location.origin,
             token: chat.connectionToken,
             name: "hello.txt",
@@ -177,7 +177,7 @@ Deno.test({
           const outcomes = [];
           for (const token of ["", "not-a-token"]) {
             try {
-              await client.uploadAttachment(file, {
+              await client.uploadFile(file, {
                 endpoint: location.origin,
                 token,
                 idempotencyKey: "k1",
@@ -216,7 +216,7 @@ Deno.test({
           const controller = new AbortController();
           controller.abort();
           try {
-            await client.uploadAttachment(new File(["x"], "a.txt"), {
+            await client.uploadFile(new File(["x"], "a.txt"), {
               endpoint: location.origin,
               token: chat.connectionToken,
               signal: controller.signal,
@@ -237,7 +237,7 @@ Deno.test({
         const sent = await other.evaluate(async ({ participantUrl, workerUrl }) => {
           const { client } = globalThis as unknown as { client: Client };
           const chat = await client.startChat(participantUrl);
-          return await client.uploadAttachment(
+          return await client.uploadFile(
             new File(["a,b\n"], "cors.csv", { type: "text/csv" }),
             {
               endpoint: workerUrl,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { formatBytes, formatDuration, ProgressBar, progressLine } from "../src/cli_progress.ts";
+import {
+  formatBytes,
+  formatDuration,
+  ProgressBar,
+  progressLine,
+} from "../src/_cli/progress_bar.ts";
 
 Deno.test("progressLine shows bytes, percentage, rate and time left", () => {
   assert.equal(

@@ -227,7 +227,7 @@ Deno.test("cli exit codes: 2 usage, 3 refused input, 4 service or auth failure, 
 
     const refused: [string[], RegExp][] = [
       [["upload", "missing.pdf"], /cannot read missing\.pdf: no such file \(invalid_file\)/],
-      [["upload", "setup.exe"], /no extension Amazon Connect chat accepts.*\(unsupported_type\)/],
+      [["upload", "setup.exe"], /does not end in an accepted extension.*\(unsupported_type\)/],
       [["upload", "notes.txt", "--name", "a/b.txt"], /\(invalid_name\)/],
       [["download", "no-such-id"], /ValidationException/],
     ];

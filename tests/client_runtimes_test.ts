@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
-import { listAttachments } from "../src/transcript.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { listAttachments } from "../src/_library/transcript.ts";
 import { bundleForBrowser } from "../worker/_build/page_script.ts";
 import type { ScenarioInput, ScenarioReport, SeenError } from "./_client_scenario.ts";
 import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../worker/config.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "../src/limits.ts";
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 Deno.test("parseConfig: a region alone is a working configuration", () => {
   const config = parseConfig({ AWS_REGION: "eu-west-2" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { connect, createParticipantClient, ParticipantCallError } from "../src/mod.ts";
+import { AttachmentError, connect, createParticipantClient } from "../src/mod.ts";
 
 Deno.test("connect trades a ParticipantToken for a working ConnectionToken; a bad token is a 403 error", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
@@ -18,10 +18,12 @@ Deno.test("connect trades a ParticipantToken for a working ConnectionToken; a ba
     assert.equal(transcript.error, undefined);
 
     const error = await connect({ client, participantToken: "not-a-token" }).catch((e) => e);
-    assert.ok(error instanceof ParticipantCallError);
-    assert.equal(error.operation, "CreateParticipantConnection");
+    assert.ok(error instanceof AttachmentError);
+    assert.equal(error.code, "access_denied");
+    assert.equal(error.stage, "connect");
+    assert.equal(error.upstream?.service, "participant");
     assert.equal(error.upstream?.name, "AccessDeniedException");
-    assert.equal(error.status, 403);
+    assert.equal(error.upstream?.status, 403);
     assert.ok(!error.message.includes("not-a-token"));
   } finally {
     await stack.close();

@@ -5,7 +5,7 @@ import { startWorkerd } from "../testing/workerd.ts";
 import { startRelay } from "../testing/relay.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { openChat } from "../local/chat.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { randomBytes } from "../testing/data.ts";
 import { workerBundle } from "../testing/worker.ts";
 

@@ -11,7 +11,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { armFault } from "../local/faults.ts";
 import { type Exchange, putUpload, recordingFetch } from "./_http.ts";
 import { randomBytes } from "../testing/data.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
-import { fetchPut } from "../src/put.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
+import { sendAttachment } from "../src/_core/send.ts";
+import { fetchPut } from "../src/_core/put.ts";
 import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
 import { randomBytes } from "../testing/data.ts";
 import { startProxiedStack } from "./_rig.ts";
@@ -97,7 +98,9 @@ Deno.test("S3 refusing an expired URL (403) fails the upload cleanly, with no co
     };
     await assert.rejects(
       sendAttachment({ ...t.upload, put: late }),
-      (e) => e instanceof AttachmentError && e.code === "upload_refused" && e.s3?.status === 403,
+      (e) =>
+        e instanceof AttachmentError && e.code === "upload_refused" &&
+        e.upstream?.service === "s3" && e.upstream.status === 403,
     );
     assert.equal(t.calls.CompleteAttachmentUpload, undefined);
     assert.equal(await t.attachments(), 0);
@@ -124,8 +127,9 @@ Deno.test("S3 refusing a tampered signature (403) fails the upload cleanly, with
     await assert.rejects(
       sendAttachment({ ...t.upload, put: tampered }),
       (e) =>
-        e instanceof AttachmentError && e.code === "upload_refused" && e.s3?.status === 403 &&
-        e.s3.code === "SignatureDoesNotMatch",
+        e instanceof AttachmentError && e.code === "upload_refused" &&
+        e.upstream?.service === "s3" && e.upstream.status === 403 &&
+        e.upstream.name === "SignatureDoesNotMatch",
     );
     assert.equal(t.calls.CompleteAttachmentUpload, 1, "only the good upload was completed");
     assert.equal(await t.attachments(), 1);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import http from "node:http";
 import { openChat } from "../local/chat.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createApp } from "../worker/app.ts";
 import { ConfigError, parseConfig } from "../worker/config.ts";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import {
+  AttachmentError,
   createParticipantClient,
   downloadAttachment,
-  ParticipantCallError,
   uploadAttachment,
 } from "../src/mod.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
@@ -50,13 +50,15 @@ Deno.test("downloadAttachment: an unknown id is the service's ValidationExceptio
     const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
     const unknown = await downloadAttachment({ endpoint, connectionToken, attachmentId: "nope" })
       .catch((e) => e);
-    assert.ok(unknown instanceof ParticipantCallError);
+    assert.ok(unknown instanceof AttachmentError);
+    assert.equal(unknown.code, "attachment_not_found");
     assert.equal(unknown.upstream?.name, "ValidationException");
     const denied = await downloadAttachment({
       endpoint,
       connectionToken: "not-a-token",
       attachmentId: "nope",
     }).catch((e) => e);
+    assert.equal(denied.code, "access_denied");
     assert.equal(denied.upstream?.name, "AccessDeniedException");
   } finally {
     await stack.close();
@@ -80,8 +82,9 @@ Deno.test("downloadAttachment fetches only allowed URLs: a stricter rule refuses
       attachmentId: sent.attachmentId,
       isDownloadUrlAllowed: (url) => url.protocol === "https:",
     }).catch((e) => e);
-    assert.ok(error instanceof ParticipantCallError);
-    assert.equal(error.operation, "Download");
+    assert.ok(error instanceof AttachmentError);
+    assert.equal(error.code, "download_host_not_allowed");
+    assert.equal(error.stage, "download");
     assert.match(error.message, /not an allowed host/);
   } finally {
     await stack.close();

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { isRetryableStatus, sanitizeErrorName, transportError } from "../src/errors.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { createParticipantCalls } from "../src/_core/participant_calls.ts";
+import { AttachmentError, type AttachmentErrorCode } from "../src/_core/errors.ts";
+import {
+  isRetryableStatus,
+  s3Failure,
+  sanitizeErrorName,
+  serviceErrorCode,
+  serviceFailure,
+  transportError,
+} from "../src/_core/upstream.ts";
 import { serveTiny } from "./_http.ts";
 
 Deno.test("sanitizeErrorName keeps only the shape name", () => {
@@ -73,70 +82,258 @@ const ANSWERS: Record<string, () => Response> = {
   "empty": () => new Response(null, { status: 500 }),
 };
 
-Deno.test("error answers reach the caller typed, whatever form the name takes", async (t) => {
-  const server = serveTiny((request) => ANSWERS[request.headers.get("x-amz-bearer")!]());
-  const client = createParticipantClient({ endpoint: server.url, retry: false });
-  const expect = async (
-    token: string,
-    want: { name: string; message: string | RegExp; status: number; requestId?: string },
-  ) => {
-    const { data, error, response } = await client.getTranscript(token);
-    assert.equal(data, undefined);
-    assert.ok(error);
-    assert.equal(error.name, want.name);
-    if (typeof want.message === "string") assert.equal(error.message, want.message);
-    else assert.match(error.message, want.message);
-    assert.equal(error.status, want.status);
-    assert.equal(response?.status, want.status);
-    assert.equal(error.requestId, want.requestId);
-    assert.equal(error.retryable, want.status === 429 || want.status >= 500);
-  };
+/** The public client (on openapi-fetch) and the worker's calls (on a plain JSON POST). */
+const CLIENTS = [
+  ["createParticipantClient", createParticipantClient],
+  ["createParticipantCalls", createParticipantCalls],
+] as const;
+
+for (const [kind, create] of CLIENTS) {
+  Deno.test(`${kind}: error answers reach the caller typed, whatever form the name takes`, async (t) => {
+    const server = serveTiny((request) => ANSWERS[request.headers.get("x-amz-bearer")!]());
+    const client = create({ endpoint: server.url, retry: false });
+    const expect = async (
+      token: string,
+      want: { name: string; message: string | RegExp; status: number; requestId?: string },
+    ) => {
+      const { data, error, response } = await client.getTranscript(token);
+      assert.equal(data, undefined);
+      assert.ok(error);
+      assert.equal(error.name, want.name);
+      if (typeof want.message === "string") assert.equal(error.message, want.message);
+      else assert.match(error.message, want.message);
+      assert.equal(error.status, want.status);
+      assert.equal(response?.status, want.status);
+      assert.equal(error.requestId, want.requestId);
+      assert.equal(error.retryable, want.status === 429 || want.status >= 500);
+    };
+    try {
+      await t.step(
+        "X-Amzn-ErrorType with a URL suffix; lower-case message",
+        () =>
+          expect("header-with-url", {
+            name: "ValidationException",
+            message: "lower-case message",
+            status: 400,
+            requestId: "req-1",
+          }),
+      );
+      await t.step("no header: the body's code", () =>
+        expect("body-code", {
+          name: "ThrottlingException",
+          message: "Rate exceeded",
+          status: 429,
+          requestId: "req-2",
+        }));
+      await t.step(
+        "no header, no code: the body's __type, namespace stripped",
+        () =>
+          expect("body-type", { name: "AccessDeniedException", message: "expired", status: 403 }),
+      );
+      await t.step(
+        "the header wins over the body",
+        () => expect("header-wins", { name: "ConflictException", message: "m", status: 409 }),
+      );
+      await t.step("code wins over __type", () =>
+        expect("code-before-type", {
+          name: "ServiceQuotaExceededException",
+          message: "m",
+          status: 402,
+        }));
+      await t.step(
+        "a body that is not JSON: UnknownError with the body's text",
+        () => expect("not-json", { name: "UnknownError", message: /Bad gateway/, status: 502 }),
+      );
+      await t.step(
+        "no body at all: UnknownError with the status text",
+        () =>
+          expect("empty", {
+            name: "UnknownError",
+            message: /Internal Server Error|HTTP 500/,
+            status: 500,
+          }),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+Deno.test("createParticipantClient runs its middleware on every call; the calls fill a ClientToken and send the token as X-Amz-Bearer", async () => {
+  const seen: { path: string; bearer: string | null; body: Record<string, unknown> }[] = [];
+  const server = serveTiny(async (request) => {
+    seen.push({
+      path: new URL(request.url).pathname,
+      bearer: request.headers.get("x-amz-bearer"),
+      body: await request.json(),
+    });
+    return Response.json({});
+  });
+  const through: string[] = [];
   try {
-    await t.step(
-      "X-Amzn-ErrorType with a URL suffix; lower-case message",
-      () =>
-        expect("header-with-url", {
-          name: "ValidationException",
-          message: "lower-case message",
-          status: 400,
-          requestId: "req-1",
-        }),
-    );
-    await t.step("no header: the body's code", () =>
-      expect("body-code", {
-        name: "ThrottlingException",
-        message: "Rate exceeded",
-        status: 429,
-        requestId: "req-2",
-      }));
-    await t.step(
-      "no header, no code: the body's __type, namespace stripped",
-      () => expect("body-type", { name: "AccessDeniedException", message: "expired", status: 403 }),
-    );
-    await t.step(
-      "the header wins over the body",
-      () => expect("header-wins", { name: "ConflictException", message: "m", status: 409 }),
-    );
-    await t.step("code wins over __type", () =>
-      expect("code-before-type", {
-        name: "ServiceQuotaExceededException",
-        message: "m",
-        status: 402,
-      }));
-    await t.step(
-      "a body that is not JSON: UnknownError with the body's text",
-      () => expect("not-json", { name: "UnknownError", message: /Bad gateway/, status: 502 }),
-    );
-    await t.step(
-      "no body at all: UnknownError with the status text",
-      () =>
-        expect("empty", {
-          name: "UnknownError",
-          message: /Internal Server Error|HTTP 500/,
-          status: 500,
-        }),
-    );
+    const client = createParticipantClient({
+      endpoint: server.url,
+      retry: false,
+      middleware: [{
+        onRequest: ({ request }) => {
+          through.push(`request ${new URL(request.url).pathname}`);
+        },
+        onResponse: ({ response }) => {
+          through.push(`response ${response.status}`);
+        },
+      }],
+    });
+    const started = await client.startAttachmentUpload("token-1", {
+      AttachmentName: "a.pdf",
+      ContentType: "application/pdf",
+      AttachmentSizeInBytes: 1,
+    });
+    assert.deepEqual(started.data, {});
+    const completed = await client.completeAttachmentUpload("token-1", {
+      AttachmentIds: ["id"],
+      ClientToken: "mine",
+    });
+    assert.deepEqual(completed.data, {});
+    assert.deepEqual(through, [
+      "request /participant/start-attachment-upload",
+      "response 200",
+      "request /participant/complete-attachment-upload",
+      "response 200",
+    ]);
+    assert.deepEqual(seen.map((s) => [s.path, s.bearer]), [
+      ["/participant/start-attachment-upload", "token-1"],
+      ["/participant/complete-attachment-upload", "token-1"],
+    ]);
+    assert.match(String(seen[0].body.ClientToken), /^[0-9a-f-]{36}$/);
+    assert.equal(seen[1].body.ClientToken, "mine");
   } finally {
     await server.close();
   }
+});
+
+Deno.test("one mapping from a service error to a code, whatever the call", () => {
+  const error = (name: string, status: number) => ({
+    name,
+    message: "m",
+    status,
+    retryable: status === 429 || status >= 500 || status === 0,
+  });
+  const calls = [
+    "CreateParticipantConnection",
+    "StartAttachmentUpload",
+    "CompleteAttachmentUpload",
+    "GetAttachment",
+    "GetTranscript",
+  ] as const;
+  for (const call of calls) {
+    assert.equal(serviceErrorCode(error("AccessDeniedException", 403), call), "access_denied");
+    assert.equal(serviceErrorCode(error("ThrottlingException", 429), call), "throttled");
+    assert.equal(
+      serviceErrorCode(error("InternalServerException", 500), call),
+      "service_unavailable",
+    );
+    assert.equal(serviceErrorCode(error("NetworkError", 0), call), "service_unavailable");
+  }
+  const refused = error("ValidationException", 400);
+  assert.equal(serviceErrorCode(refused, "StartAttachmentUpload"), "rejected_by_service");
+  assert.equal(serviceErrorCode(refused, "CompleteAttachmentUpload"), "completion_failed");
+  assert.equal(serviceErrorCode(refused, "GetAttachment"), "attachment_not_found");
+  assert.equal(serviceErrorCode(refused, "GetTranscript"), "rejected_by_service");
+  assert.equal(
+    serviceErrorCode(error("ServiceQuotaExceededException", 402), "StartAttachmentUpload"),
+    "quota_exceeded",
+  );
+  assert.equal(
+    serviceErrorCode(error("ConflictException", 409), "CompleteAttachmentUpload"),
+    "completion_failed",
+  );
+
+  const failure = serviceFailure("GetTranscript", {
+    ...error("AccessDeniedException", 403),
+    requestId: "r-1",
+  });
+  assert.ok(failure instanceof AttachmentError);
+  assert.equal(failure.stage, "list");
+  assert.equal(failure.message, "GetTranscript failed: AccessDeniedException: m");
+  assert.deepEqual(failure.upstream, {
+    service: "participant",
+    name: "AccessDeniedException",
+    status: 403,
+    requestId: "r-1",
+  });
+  assert.equal(failure.retryable, false);
+});
+
+Deno.test("one reader of S3's error answers, for uploads and downloads", async () => {
+  const xml = (code: string, requestId?: string) =>
+    `<?xml version="1.0"?><Error><Code>${code}</Code><Message>m</Message>${
+      requestId ? `<RequestId>${requestId}</RequestId>` : ""
+    }</Error>`;
+  const refused = await s3Failure(
+    new Response(xml("SignatureDoesNotMatch", "BODY-ID"), { status: 403 }),
+    "upload",
+    "a-1",
+  );
+  assert.equal(refused.code, "upload_refused");
+  assert.equal(refused.stage, "upload");
+  assert.equal(refused.attachmentId, "a-1");
+  assert.equal(refused.message, "S3 refused the upload: HTTP 403 SignatureDoesNotMatch");
+  assert.deepEqual(refused.upstream, {
+    service: "s3",
+    name: "SignatureDoesNotMatch",
+    status: 403,
+    requestId: "BODY-ID",
+  });
+
+  const failed = await s3Failure(
+    new Response(xml("SlowDown"), { status: 503, headers: { "x-amz-request-id": "HEADER-ID" } }),
+    "upload",
+  );
+  assert.equal(failed.code, "upload_failed");
+  assert.equal(failed.upstream?.requestId, "HEADER-ID");
+  assert.equal(failed.retryable, true);
+
+  const bare = await s3Failure(new Response("nope", { status: 404 }), "download");
+  assert.equal(bare.code, "download_failed");
+  assert.equal(bare.message, "S3 refused the download: HTTP 404");
+  assert.deepEqual(bare.upstream, { service: "s3", name: "HTTP 404", status: 404 });
+
+  const moved = await s3Failure(
+    new Response(null, { status: 307, headers: { location: "https://elsewhere/" } }),
+    "download",
+  );
+  assert.equal(moved.message, "S3 answered the download with a redirect (HTTP 307), not followed");
+});
+
+Deno.test("retryable: failures upstream or in the worker, never the input", () => {
+  const retryable = (code: AttachmentErrorCode) =>
+    new AttachmentError(code, "validate", "m").retryable;
+  for (
+    const code of [
+      "throttled",
+      "too_many_requests",
+      "service_unavailable",
+      "upload_failed",
+      "upload_timeout",
+      "download_failed",
+      "completion_failed",
+      "network_error",
+    ] as const
+  ) assert.equal(retryable(code), true, code);
+  for (
+    const code of [
+      "invalid_name",
+      "empty",
+      "too_large",
+      "unsupported_type",
+      "invalid_file",
+      "access_denied",
+      "quota_exceeded",
+      "rejected_by_service",
+      "attachment_not_found",
+      "missing_token",
+      "idempotency_key_reused",
+      "usage",
+    ] as const
+  ) assert.equal(retryable(code), false, code);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";

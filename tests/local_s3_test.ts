@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-connectparticipant";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { putUpload } from "./_http.ts";
 import { randomBytes } from "../testing/data.ts";
 import { runCommand } from "./_run.ts";

@@ -63,22 +63,44 @@ console.log(JSON.stringify(sent));
 });
 
 Deno.test("src/ imports only relative paths, node: built-ins and pinned npm: specifiers", async () => {
-  for await (const entry of Deno.readDir(`${REPO_ROOT}src`)) {
-    if (!entry.name.endsWith(".ts")) continue;
-    const source = await Deno.readTextFile(`${REPO_ROOT}src/${entry.name}`);
+  const files = await sourceFiles(`${REPO_ROOT}src`);
+  assert.ok(files.some((file) => file.includes("/_core/")), "the walk reaches src/'s folders");
+  for (const file of files) {
+    const source = await Deno.readTextFile(file);
     const code = source.replace(/\/\*\*[\s\S]*?\*\//g, "");
     for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
       assert.match(
         specifier,
         /^(\.\.?\/.+\.ts|node:[a-z/_]+|npm:(@[a-z0-9-]+\/)?[a-z0-9.-]+@\d+\.\d+\.\d+(\/.*)?)$/,
-        `${entry.name} imports ${specifier}`,
+        `${file} imports ${specifier}`,
       );
     }
   }
 });
 
+Deno.test("src/ shows its audiences: mod.ts, cli.ts and browser.ts public, all else internal", async () => {
+  const shown: string[] = [];
+  for await (const entry of Deno.readDir(`${REPO_ROOT}src`)) {
+    if (!entry.name.startsWith("_")) shown.push(entry.name);
+  }
+  assert.deepEqual(shown.sort(), ["browser.ts", "cli.ts", "mod.ts"]);
+});
+
+/** Every `.ts` file below a folder. */
+async function sourceFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) found.push(...await sourceFiles(path));
+    else if (entry.name.endsWith(".ts")) found.push(path);
+  }
+  return found;
+}
+
 Deno.test("JSR-ready: deno doc --lint passes, every export has an @example, deno publish --dry-run passes", async () => {
-  const lint = await runDeno(["doc", "--lint", "src/mod.ts", "src/cli.ts"], { cwd: REPO_ROOT });
+  const lint = await runDeno(["doc", "--lint", "src/mod.ts", "src/cli.ts", "src/browser.ts"], {
+    cwd: REPO_ROOT,
+  });
   assert.equal(lint.code, 0, lint.stderr);
 
   const doc = await runDeno(["doc", "--json", "src/mod.ts"], { cwd: REPO_ROOT });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
+import { sendAttachment } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { startProxy } from "../testing/proxy.ts";
@@ -32,8 +33,9 @@ Deno.test("the S3 proxy forwards signed uploads untouched and injects faults", a
     await assert.rejects(
       sendAttachment(base),
       (e) =>
-        e instanceof AttachmentError && e.code === "upload_failed" && e.s3?.status === 503 &&
-        e.s3.code === "SlowDown",
+        e instanceof AttachmentError && e.code === "upload_failed" &&
+        e.upstream?.service === "s3" && e.upstream.status === 503 &&
+        e.upstream.name === "SlowDown",
     );
 
     proxy.inject({ kind: "reset", afterBytes: 50_000 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createNodePut } from "../src/put_node.ts";
-import { fetchPut } from "../src/put.ts";
+import { createNodePut } from "../src/_library/put_node.ts";
+import { fetchPut } from "../src/_core/put.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 
 interface Seen {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay, type RetryInfo, retryingFetch } from "../src/retry.ts";
+import { backoffDelay, type RetryInfo, retryingFetch } from "../src/_core/retry.ts";
 import { brokenAnswer, serveTiny } from "./_http.ts";
 import { eventually, settlesWithin } from "./_wait.ts";
 

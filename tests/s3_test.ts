@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { putUpload } from "./_http.ts";
 import { randomBytes } from "../testing/data.ts";
 

@@ -8,11 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { downloadAttachment } from "../src/download.ts";
-import { ParticipantCallError } from "../src/call_error.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
-import { createNodePut } from "../src/put_node.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { downloadAttachment } from "../src/_library/download.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
+import { sendAttachment } from "../src/_core/send.ts";
+import { createNodePut } from "../src/_library/put_node.ts";
 import {
   startForeignHost,
   startStandIns,
@@ -103,7 +103,8 @@ Deno.test("Deno library: fetch and node:http uploads and downloads follow no S3 
         }).then(() => undefined, (error) => error);
         assert.ok(failure instanceof AttachmentError, `${status}: ${failure}`);
         assert.equal(failure.code, "upload_failed");
-        assert.equal(failure.s3?.status, status);
+        assert.equal(failure.upstream?.service, "s3");
+        assert.equal(failure.upstream?.status, status);
         assert.match(failure.message, /redirect/);
       }
       const id = service.addAttachment(10);
@@ -113,7 +114,9 @@ Deno.test("Deno library: fetch and node:http uploads and downloads follow no S3 
         attachmentId: id,
         isDownloadUrlAllowed: (url) => url.host === s3.host,
       }).then(() => undefined, (error) => error);
-      assert.ok(download instanceof ParticipantCallError, `${status}: ${download}`);
+      assert.ok(download instanceof AttachmentError, `${status}: ${download}`);
+      assert.equal(download.code, "download_failed");
+      assert.equal(download.upstream?.status, status);
       assert.match(download.message, new RegExp(`redirect \\(HTTP ${status}\\)`));
     }
     assert.equal(service.calls.CompleteAttachmentUpload, 0);

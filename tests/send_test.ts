@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
-import { AttachmentError, sendAttachment } from "../src/send.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
+import { sendAttachment } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-connectparticipant";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { armFault, callCounts, clearFaults } from "../local/faults.ts";
 import { putUpload } from "./_http.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import type { components } from "../generated/participant.ts";
 import { armFault, callCounts, clearFaults } from "../local/faults.ts";
 import { putUpload } from "./_http.ts";

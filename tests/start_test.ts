@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/client.ts";
+import { createParticipantClient } from "../src/_core/client.ts";
 import { descendantProcesses, processAlive } from "../testing/processes.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { bannerCurl, bannerField, onFreePorts, start } from "./_start.ts";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import {
+  AttachmentError,
   createParticipantClient,
   listAttachments,
-  ParticipantCallError,
   uploadAttachment,
 } from "../src/mod.ts";
 
@@ -36,7 +36,9 @@ Deno.test("listAttachments walks every transcript page and returns the attachmen
     ]);
 
     const error = await listAttachments({ client, connectionToken: "bad" }).catch((e) => e);
-    assert.ok(error instanceof ParticipantCallError);
+    assert.ok(error instanceof AttachmentError);
+    assert.equal(error.code, "access_denied");
+    assert.equal(error.stage, "list");
     assert.equal(error.upstream?.name, "AccessDeniedException");
   } finally {
     await stack.close();

@@ -171,7 +171,7 @@ Deno.test("an S3 refusal of a streamed upload is an error, and nothing is comple
         .catch((e) => e);
       assert.ok(error instanceof AttachmentError);
       assert.equal(error.code, "upload_refused");
-      assert.deepEqual(error.s3, { status: 404, code: "NoSuchBucket" });
+      assert.deepEqual(error.upstream, { service: "s3", name: "NoSuchBucket", status: 404 });
       assert.deepEqual(await listAttachments({ endpoint, connectionToken: token }), []);
     } finally {
       await Deno.remove(path);

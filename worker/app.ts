@@ -6,33 +6,26 @@
  */
 
 import { Hono } from "hono/tiny";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { components } from "../generated/worker.ts";
 import openapi from "../generated/worker-openapi.json" with { type: "json" };
-import { createParticipantClient, type ParticipantClient } from "../src/client.ts";
-import type { RetryOptions } from "../src/retry.ts";
-import { mimeEssence, nameProblem } from "../src/limits.ts";
-import { resolveContentType, uploadRefusal } from "../src/upload_rules.ts";
-import { AttachmentError } from "../src/send.ts";
-import { attachmentDisposition, dispositionFilename } from "../src/disposition.ts";
-import { isRedirect } from "../src/put.ts";
+import { createParticipantCalls, type ParticipantCalls } from "../src/_core/participant_calls.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
+import type { RetryOptions } from "../src/_core/retry.ts";
+import { mimeEssence, nameProblem, resolveContentType } from "../src/_core/rules.ts";
+import { getStoredObject, locateAttachment } from "../src/_core/retrieve.ts";
+import { attachmentDisposition, dispositionFilename } from "../src/_core/disposition.ts";
 import { type ConcurrencyLimit, concurrencyLimit } from "./concurrency.ts";
 import { deadlineOf } from "./deadlines.ts";
-import { IdempotencyKeyReusedError, UploadMemory } from "./idempotency.ts";
+import { UploadMemory } from "./idempotency.ts";
 import { describeError } from "./redact.ts";
-import { RequestBodyError, resilientSend, type UploadGuard } from "./resilient_send.ts";
+import { resilientSend, type UploadGuard } from "./resilient_send.ts";
 import { readToken, TokenTrust } from "./token.ts";
 import type { WorkerConfig } from "./config.ts";
 import { isAllowedHost } from "./hosts.ts";
 import type { DevPageFactory } from "./dev_page_factory.ts";
-import {
-  attachmentProblem,
-  participantFailure,
-  type ProblemCode,
-  type ProblemExtras,
-  problemResponse,
-} from "./problem.ts";
+import { type ProblemCode, problemResponse } from "./problem.ts";
 
 type Schemas = components["schemas"];
 
@@ -103,19 +96,7 @@ export type WorkerApp = Hono<Env>;
  * ```
  */
 export function createApp(config: WorkerConfig, options: AppOptions = {}): WorkerApp {
-  // Calls with tokens the service never accepted share a small retry budget, so that made-up
-  // tokens cost one call each, not one per try.
-  const trust = new TokenTrust();
-  const retry = options.retry ?? {
-    maxAttempts: config.reliability.serviceMaxAttempts,
-    attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
-    deadlineMs: config.reliability.serviceDeadlineMs,
-  };
-  const client = createParticipantClient({
-    endpoint: config.participantEndpoint,
-    fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
-    retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
-  });
+  const client = participantCalls(config, options);
   const bodyStream = options.bodyStream ?? (() => new TransformStream());
   const guard: UploadGuard = {
     uploadTimeoutMs: config.reliability.uploadTimeoutMs,
@@ -125,50 +106,13 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
     maxPerToken: config.reliability.maxRequestsPerToken,
     refuse: (c, retryAfter, max) =>
       fail(c, "too_many_requests", `at most ${max} requests per token may run at once`, {
-        headers: { "retry-after": String(retryAfter) },
+        "retry-after": String(retryAfter),
       }),
   });
   const app = new Hono<Env>();
 
-  app.use("*", async (c, next) => {
-    const started = Date.now();
-    await next();
-    options.log?.({
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ...(c.get("code") ? { code: c.get("code") } : {}),
-      ...(c.get("attachmentId") ? { attachmentId: c.get("attachmentId") } : {}),
-      ...(c.get("bytes") !== undefined ? { bytes: c.get("bytes") } : {}),
-      ms: Date.now() - started,
-    });
-  });
-
-  if (config.corsOrigins.length > 0) {
-    app.use(
-      "*",
-      cors({
-        origin: config.corsOrigins.includes("*") ? "*" : [...config.corsOrigins],
-        allowMethods: ["GET", "PUT", "HEAD", "OPTIONS"],
-        allowHeaders: [
-          "X-Amz-Bearer",
-          "Authorization",
-          "Content-Type",
-          "Idempotency-Key",
-          "Range",
-        ],
-        exposeHeaders: [
-          "Location",
-          "Retry-After",
-          "Content-Disposition",
-          "Content-Range",
-          "Content-Length",
-          "Accept-Ranges",
-        ],
-        maxAge: 600,
-      }),
-    );
-  }
+  if (options.log) app.use("*", requestLog(options.log));
+  if (config.corsOrigins.length > 0) app.use("*", corsFor(config.corsOrigins));
 
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
   app.get("/openapi.json", (c) => c.json(openapi));
@@ -205,72 +149,135 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   return app;
 }
 
+/**
+ * The worker's Participant Service calls (without openapi-fetch: the worker makes three kinds
+ * of call, and carries no more than it needs). Calls with tokens the service never accepted
+ * share a small retry budget, so that made-up tokens cost one call each, not one per try.
+ */
+function participantCalls(config: WorkerConfig, options: AppOptions): ParticipantCalls {
+  const trust = new TokenTrust();
+  const retry = options.retry ?? {
+    maxAttempts: config.reliability.serviceMaxAttempts,
+    attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
+    deadlineMs: config.reliability.serviceDeadlineMs,
+  };
+  return createParticipantCalls({
+    endpoint: config.participantEndpoint,
+    fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
+    retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
+  });
+}
+
+/** One {@link RequestLog} line per request, once its answer is made. */
+function requestLog(log: (entry: RequestLog) => void): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const started = Date.now();
+    await next();
+    log({
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ...(c.get("code") ? { code: c.get("code") } : {}),
+      ...(c.get("attachmentId") ? { attachmentId: c.get("attachmentId") } : {}),
+      ...(c.get("bytes") !== undefined ? { bytes: c.get("bytes") } : {}),
+      ms: Date.now() - started,
+    });
+  };
+}
+
+/** CORS for the configured origins: the headers the worker reads and those a page needs. */
+function corsFor(origins: readonly string[]): MiddlewareHandler {
+  return cors({
+    origin: origins.includes("*") ? "*" : [...origins],
+    allowMethods: ["GET", "PUT", "HEAD", "OPTIONS"],
+    allowHeaders: ["X-Amz-Bearer", "Authorization", "Content-Type", "Idempotency-Key", "Range"],
+    exposeHeaders: [
+      "Location",
+      "Retry-After",
+      "Content-Disposition",
+      "Content-Range",
+      "Content-Length",
+      "Accept-Ranges",
+    ],
+    maxAge: 600,
+  });
+}
+
 const NO_PAGE_SCRIPTS = "DEV_PAGE is true but this is a production build, without the page: " +
   "use the development bundle (deno task start builds it) or serve worker/deno.ts";
 
 const NO_NAME = "put the file name at the end of the URL, such as /attachments/report.pdf " +
   "(curl -T report.pdf adds it when the URL ends with /)";
 
-async function upload(
-  c: Context<Env>,
-  config: WorkerConfig,
-  client: ParticipantClient,
-  guard: UploadGuard,
-): Promise<Response> {
+/** What an upload request says, once the worker can take it. */
+interface UploadRequest {
+  token: string;
+  name: string;
+  contentType?: string;
+  size: number;
+  complete: boolean;
+  idempotencyKey?: string;
+}
+
+/**
+ * Reads an upload request: its token, name, query, `Idempotency-Key` and `Content-Length`. The
+ * file itself (name, size, extension, type) is checked once, by the upload it goes on to.
+ */
+function readUpload(c: Context<Env>): UploadRequest | AttachmentError {
+  const refuse = (code: ProblemCode, message: string) =>
+    new AttachmentError(code, "validate", message);
   const { token, problem } = readToken(c.req.raw.headers);
-  if (token === undefined) return fail(c, "missing_token", `${problem}; ${TOKEN_HINT}`);
+  if (token === undefined) return refuse("missing_token", `${problem}; ${TOKEN_HINT}`);
 
-  const name = c.req.param("name") ?? "";
-  const badName = nameProblem(name);
-  if (badName) return fail(c, "invalid_name", badName);
-
-  const completeParam = c.req.query("complete");
-  if (completeParam !== undefined && completeParam !== "true" && completeParam !== "false") {
-    return fail(c, "invalid_query", "complete must be true or false");
+  const complete = c.req.query("complete");
+  if (complete !== undefined && complete !== "true" && complete !== "false") {
+    return refuse("invalid_query", "complete must be true or false");
   }
   const idempotencyKey = c.req.header("idempotency-key");
   if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,500}$/.test(idempotencyKey)) {
-    return fail(
-      c,
+    return refuse(
       "invalid_idempotency_key",
       "Idempotency-Key must be 1 to 500 printable ASCII characters without spaces",
     );
   }
 
   const declared = c.req.header("content-length");
-  const chunked = /chunked/i.test(c.req.header("transfer-encoding") ?? "");
-  if (declared === undefined || chunked) {
-    return fail(c, "length_required", LENGTH_HINT);
+  if (declared === undefined || /chunked/i.test(c.req.header("transfer-encoding") ?? "")) {
+    return refuse("length_required", LENGTH_HINT);
   }
   if (!/^\d{1,16}$/.test(declared)) {
-    return fail(c, "length_required", `Content-Length ${declared} is not a size. ${LENGTH_HINT}`);
+    return refuse("length_required", `Content-Length ${declared} is not a size. ${LENGTH_HINT}`);
   }
-  const size = Number(declared);
-  c.set("bytes", size);
-  if (size === 0 || !c.req.raw.body) {
-    return fail(c, "empty", "the file is empty; attachments need at least 1 byte");
-  }
-  // The size and type rules, shared with the browser client so that it refuses up front with
-  // the same code and message.
-  const given = c.req.header("content-type");
-  const refusal = uploadRefusal({ name, contentType: given, size }, {
-    maxBytes: config.maxAttachmentBytes,
-    allowedTypes: config.allowedTypes,
-  });
-  if (refusal) return fail(c, refusal.code, refusal.message);
-  // Known to resolve: the rules refuse a type they cannot tell.
-  const contentType = resolveContentType(name, given)!;
+  return {
+    token,
+    name: c.req.param("name") ?? "",
+    contentType: c.req.header("content-type"),
+    size: Number(declared),
+    complete: complete !== "false",
+    idempotencyKey,
+  };
+}
 
+async function upload(
+  c: Context<Env>,
+  config: WorkerConfig,
+  client: ParticipantCalls,
+  guard: UploadGuard,
+): Promise<Response> {
+  const request = readUpload(c);
+  if (request instanceof AttachmentError) return fail(c, request);
+  const { name, size } = request;
+  c.set("bytes", size);
   try {
     const sent = await resilientSend({
       client,
-      connectionToken: token,
+      connectionToken: request.token,
       name,
-      contentType,
+      contentType: resolveContentType(name, request.contentType) ?? "",
       size,
-      body: c.req.raw.body,
-      clientToken: idempotencyKey,
-      complete: completeParam !== "false",
+      body: c.req.raw.body ?? new Uint8Array(),
+      clientToken: request.idempotencyKey,
+      complete: request.complete,
       maxBytes: config.maxAttachmentBytes,
       allowedTypes: config.allowedTypes,
       isUploadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
@@ -289,25 +296,27 @@ async function upload(
       "cache-control": "no-store",
     });
   } catch (error) {
-    const attachmentId = error instanceof AttachmentError ? error.attachmentId : undefined;
-    const deadline = deadlineOf(error);
-    if (deadline) {
-      if (attachmentId) c.set("attachmentId", attachmentId);
-      return fail(c, "upload_timeout", deadline.message, { attachmentId });
-    }
-    if (error instanceof IdempotencyKeyReusedError) {
-      return fail(c, "idempotency_key_reused", error.message);
-    }
-    if (c.req.raw.signal.aborted || error instanceof RequestBodyError) {
-      return fail(c, "client_disconnected", "the client closed the connection mid-upload", {
-        attachmentId,
-      });
-    }
-    if (!(error instanceof AttachmentError)) throw error;
-    c.set("code", error.code);
-    if (error.attachmentId) c.set("attachmentId", error.attachmentId);
-    return attachmentProblem(error);
+    return fail(c, uploadFailure(error, c.req.raw.signal));
   }
+}
+
+/** What a failed upload answers: a deadline, the client gone, or the upload's own error. */
+function uploadFailure(error: unknown, signal: AbortSignal): AttachmentError {
+  const attachmentId = error instanceof AttachmentError ? error.attachmentId : undefined;
+  const deadline = deadlineOf(error);
+  if (deadline) {
+    return new AttachmentError("upload_timeout", "upload", deadline.message, { attachmentId });
+  }
+  if (signal.aborted) {
+    return new AttachmentError(
+      "client_disconnected",
+      "upload",
+      "the client closed the connection mid-upload",
+      { attachmentId },
+    );
+  }
+  if (error instanceof AttachmentError) return error;
+  throw error;
 }
 
 /** Headers of S3's answer that the download passes on as they are. */
@@ -322,7 +331,7 @@ const DOWNLOAD_HEADERS = [
 async function download(
   c: Context<Env>,
   config: WorkerConfig,
-  client: ParticipantClient,
+  client: ParticipantCalls,
   limit: ConcurrencyLimit,
   bodyStream: NonNullable<AppOptions["bodyStream"]>,
 ): Promise<Response> {
@@ -331,108 +340,102 @@ async function download(
   const attachmentId = c.req.param("id") ?? "";
   c.set("attachmentId", attachmentId);
 
-  const got = await client.getAttachment(token, { AttachmentId: attachmentId });
-  if (got.error) {
-    const code: ProblemCode = got.error.name === "AccessDeniedException"
-      ? "access_denied"
-      : got.error.name === "ThrottlingException"
-      ? "throttled"
-      : got.error.name === "ValidationException" || got.error.name === "ResourceNotFoundException"
-      ? "attachment_not_found"
-      : "service_unavailable";
-    return fail(c, code, `GetAttachment failed: ${got.error.name}: ${got.error.message}`, {
-      upstream: participantFailure(got.error),
-    });
-  }
-  let url: URL;
-  try {
-    url = new URL(got.data.Url ?? "");
-  } catch {
-    return fail(c, "download_failed", "GetAttachment answered without a usable URL");
-  }
-  if (!isAllowedHost(url, config.uploadHosts)) {
-    return fail(
-      c,
-      "download_host_not_allowed",
-      `the download URL points at ${url.host}, which is not an allowed host`,
-    );
-  }
-
   // One deadline from the GET to S3 to the body's last byte: a peer that stalls, or a client
   // that stops reading, never holds the request (its slot and its S3 connection) for ever.
   const budget = config.reliability.downloadTimeoutMs;
   const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new Error(`the download took over ${budget} ms`)),
-    budget,
-  );
-  const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const range = c.req.header("range");
+  const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
   let stored: Response;
   try {
-    // A pre-signed GET is answered with the bytes or an error: a redirect would lead to a
-    // host that UPLOAD_HOSTS never allowed, so it is not followed.
-    stored = await fetch(url, { headers: range ? { range } : {}, redirect: "manual", signal });
-  } catch {
-    clearTimeout(timer);
-    if (c.req.raw.signal.aborted) {
-      return fail(c, "client_disconnected", "the client went away before the download began");
-    }
-    return fail(
-      c,
-      "download_failed",
-      deadline.signal.aborted ? `S3 did not answer within ${budget} ms` : "S3 could not be reached",
-    );
-  }
-  if (stored.status === 416) {
-    clearTimeout(timer);
-    await stored.body?.cancel();
-    const headers: Record<string, string> = {};
-    const contentRange = stored.headers.get("content-range");
-    if (contentRange) headers["content-range"] = contentRange;
-    return fail(c, "range_not_satisfiable", `the range ${range} is outside the file`, {
-      headers,
+    const { url } = await locateAttachment({
+      client,
+      connectionToken: token,
+      attachmentId,
+      isDownloadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
     });
-  }
-  if (stored.status !== 200 && stored.status !== 206) {
-    const text = await stored.text().catch(() => "");
+    timer = setTimeout(
+      () => deadline.abort(new Error(`the download took over ${budget} ms`)),
+      budget,
+    );
+    // A redirect would lead to a host that UPLOAD_HOSTS never allowed: it is a failure.
+    stored = await getStoredObject(url, {
+      headers: range ? { range } : {},
+      signal,
+      accepted: [200, 206, 416],
+    });
+  } catch (error) {
     clearTimeout(timer);
-    const s3Code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
-    const requestId = stored.headers.get("x-amz-request-id") ??
-      /<RequestId>([^<]{1,200})<\/RequestId>/.exec(text)?.[1];
+    return fail(c, downloadFailure(error, c.req.raw.signal, deadline.signal, budget));
+  }
+  const stopTimer = () => clearTimeout(timer);
+  if (stored.status === 416) {
+    stopTimer();
+    await stored.body?.cancel();
+    const contentRange = stored.headers.get("content-range");
     return fail(
       c,
-      "download_failed",
-      isRedirect(stored)
-        ? `S3 answered the download with a redirect (HTTP ${stored.status}), not followed`
-        : `S3 answered HTTP ${stored.status}`,
-      {
-        upstream: {
-          service: "s3",
-          name: s3Code ?? `HTTP ${stored.status}`,
-          status: stored.status,
-          ...(requestId ? { requestId } : {}),
-        },
-      },
+      "range_not_satisfiable",
+      `the range ${range} is outside the file`,
+      contentRange ? { "content-range": contentRange } : {},
     );
   }
   const headers = downloadHeaders(stored.headers, config.allowedTypes);
   if (c.req.method === "HEAD" || !stored.body) {
-    clearTimeout(timer);
+    stopTimer();
     await stored.body?.cancel();
     return new Response(null, { status: stored.status, headers });
   }
-  const declared = stored.headers.get("content-length");
+  const through = relayBody(stored.body, stored.headers, bodyStream, signal, stopTimer);
+  limit.holdUntil(c, through.done);
+  return new Response(through.body, { status: stored.status, headers });
+}
+
+/**
+ * Passes S3's body on, through the runtime's stream for its length. The pipe ends when the
+ * client has the last byte, goes away (cancelling S3's body), or the deadline passes (cutting
+ * both); `done` settles then, and only then is the token's slot free again.
+ */
+function relayBody(
+  source: ReadableStream<Uint8Array>,
+  from: Headers,
+  bodyStream: NonNullable<AppOptions["bodyStream"]>,
+  signal: AbortSignal,
+  finished: () => void,
+): { body: ReadableStream<Uint8Array>; done: Promise<unknown> } {
+  const declared = from.get("content-length");
   const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined;
   const { readable, writable } = bodyStream(length);
-  // The pipe ends when the client has the last byte, goes away (cancelling S3's body), or the
-  // deadline passes (cutting both): only then is the token's slot free again.
-  const source = stored.body;
-  const through = source.pipeTo(writable, { signal })
+  const done = source.pipeTo(writable, { signal })
     .catch(() => source.cancel().catch(() => {}))
-    .finally(() => clearTimeout(timer));
-  limit.holdUntil(c, through);
-  return new Response(readable, { status: stored.status, headers });
+    .finally(finished);
+  return { body: readable, done };
+}
+
+/** What a download that failed before its first byte answers. */
+function downloadFailure(
+  error: unknown,
+  request: AbortSignal,
+  deadline: AbortSignal,
+  budget: number,
+): AttachmentError {
+  if (request.aborted) {
+    return new AttachmentError(
+      "client_disconnected",
+      "download",
+      "the client went away before the download began",
+    );
+  }
+  if (deadline.aborted) {
+    return new AttachmentError(
+      "download_failed",
+      "download",
+      `S3 did not answer within ${budget} ms`,
+    );
+  }
+  if (error instanceof AttachmentError) return error;
+  throw error;
 }
 
 /**
@@ -465,12 +468,17 @@ const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bea
 const LENGTH_HINT = "the upload needs a Content-Length (S3 takes no chunked uploads): send " +
   "the file itself, as curl -T file or fetch with a File or Blob body, not a stream";
 
+/** Answers with an error as a problem document, and notes its code for the request log. */
 function fail(
   c: Context<Env>,
-  code: ProblemCode,
-  detail: string,
-  extras: ProblemExtras = {},
+  problem: AttachmentError | ProblemCode,
+  detail = "",
+  headers?: HeadersInit,
 ): Response {
-  c.set("code", code);
-  return problemResponse(code, detail, extras);
+  const error = problem instanceof AttachmentError
+    ? problem
+    : new AttachmentError(problem, "validate", detail);
+  c.set("code", error.code as ProblemCode);
+  if (error.attachmentId) c.set("attachmentId", error.attachmentId);
+  return problemResponse(error, headers);
 }

@@ -5,13 +5,14 @@
  * @module
  */
 
-import { isRegion, participantEndpoint } from "../src/endpoint.ts";
+import { isRegion, participantEndpoint } from "../src/_core/endpoint.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
 import {
   ALLOWED_CONTENT_TYPES,
   ATTACHMENT_TYPES,
   DEFAULT_MAX_ATTACHMENT_BYTES,
   mimeEssence,
-} from "../src/limits.ts";
+} from "../src/_core/rules.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
 import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 
@@ -75,7 +76,8 @@ export interface WorkerEnv {
 }
 
 /**
- * A configuration that cannot work; `problems` lists every reason at once.
+ * A configuration that cannot work (code `misconfigured`); `problems` lists every reason at
+ * once.
  *
  * @example
  * ```ts
@@ -87,7 +89,7 @@ export interface WorkerEnv {
  * }
  * ```
  */
-export class ConfigError extends Error {
+export class ConfigError extends AttachmentError {
   /** One line per problem. */
   readonly problems: readonly string[];
 
@@ -95,7 +97,7 @@ export class ConfigError extends Error {
    * @param problems One line per problem.
    */
   constructor(problems: string[]) {
-    super(`the worker is misconfigured: ${problems.join("; ")}`);
+    super("misconfigured", "validate", `the worker is misconfigured: ${problems.join("; ")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fetchPut, type PutObject } from "../src/put.ts";
+import { fetchPut, type PutObject } from "../src/_core/put.ts";
 
 /** Options of {@link deadlinePut}. */
 export interface PutDeadlineOptions {
@@ -84,7 +84,7 @@ export function presignedUrlExpiry(url: URL): number | undefined {
  *
  * @example
  * ```ts ignore
- * import { sendAttachment } from "../src/send.ts";
+ * import { sendAttachment } from "../src/_core/send.ts";
  * import { deadlinePut } from "./deadlines.ts";
  * await sendAttachment({ ...upload, put: deadlinePut({ timeoutMs: 60_000 }) });
  * ```

@@ -120,23 +120,3 @@ export class UploadMemory {
 export function uploadFingerprint(name: string, contentType: string, size: number): string {
   return JSON.stringify([name, contentType, size]);
 }
-
-/**
- * A reused `Idempotency-Key` with another file: the key is already bound to an upload of
- * another name, type or size, so the request is refused (422, as the IETF Idempotency-Key
- * draft says) rather than answered with the other file's attachment.
- *
- * @example
- * ```ts
- * import { IdempotencyKeyReusedError } from "./idempotency.ts";
- * const error = new IdempotencyKeyReusedError();
- * console.log(error.message);
- * ```
- */
-export class IdempotencyKeyReusedError extends Error {
-  /** Makes the error. */
-  constructor() {
-    super("this Idempotency-Key was used for another file (name, type or size); use a new key");
-    this.name = "IdempotencyKeyReusedError";
-  }
-}

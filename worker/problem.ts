@@ -1,37 +1,29 @@
 /**
- * The worker's errors as `application/problem+json` (RFC 9457), each with a stable `code`.
+ * The worker's errors as `application/problem+json` (RFC 9457): every answer is an
+ * {@link AttachmentError} of the project's one error family, written out with the HTTP status
+ * and title of its code.
  *
  * @module
  */
 
 import type { components } from "../generated/worker.ts";
-import type { ParticipantServiceError } from "../src/errors.ts";
-import type { AttachmentError, AttachmentErrorCode } from "../src/send.ts";
+import type { AttachmentError, AttachmentErrorCode, UpstreamFailure } from "../src/_core/errors.ts";
 import { redactSecrets } from "./redact.ts";
 
-/** Every `code` the worker answers with; stable, for programs to branch on. */
-export type ProblemCode =
-  | AttachmentErrorCode
-  | "missing_token"
-  | "length_required"
-  | "invalid_idempotency_key"
-  | "idempotency_key_reused"
-  | "invalid_query"
-  | "attachment_not_found"
-  | "download_host_not_allowed"
-  | "download_failed"
-  | "range_not_satisfiable"
-  | "not_found"
-  | "misconfigured"
-  | "internal_error"
-  | "upload_timeout"
-  | "too_many_requests"
-  | "client_disconnected";
+/** Every `code` the worker answers with: the family's, but those of clients and the CLI. */
+export type ProblemCode = Exclude<
+  AttachmentErrorCode,
+  "network_error" | "unexpected_response" | "usage" | "output_exists" | "output_unwritable"
+>;
 
-// The codes above and those `worker/openapi.yaml` lists are one and the same set.
-type SpecCode = components["schemas"]["ProblemCode"];
-const _codesMatchTheSpec: [ProblemCode] extends [SpecCode]
-  ? [SpecCode] extends [ProblemCode] ? true : never
+// The codes above and those `worker/openapi.yaml` lists are one and the same set, and the
+// family's upstream failure is the spec's.
+type Spec = components["schemas"];
+const _codesMatchTheSpec: [ProblemCode] extends [Spec["ProblemCode"]]
+  ? [Spec["ProblemCode"]] extends [ProblemCode] ? true : never
+  : never = true;
+const _upstreamMatchesTheSpec: [UpstreamFailure] extends [Spec["UpstreamFailure"]]
+  ? [Spec["UpstreamFailure"]] extends [UpstreamFailure] ? true : never
   : never = true;
 
 /** The HTTP status of each code. */
@@ -99,18 +91,6 @@ const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
   client_disconnected: "The client went away before the upload ended",
 });
 
-/** The upstream answer behind a problem: who failed, its error name and request id. */
-export interface UpstreamFailure {
-  /** `participant` (the Participant Service) or `s3`. */
-  service: "participant" | "s3";
-  /** The error name, such as `ThrottlingException` or `SignatureDoesNotMatch`. */
-  name: string;
-  /** The upstream HTTP status, or 0 where no answer came. */
-  status: number;
-  /** The upstream request id, where one was sent. */
-  requestId?: string;
-}
-
 /** A problem details object (RFC 9457) with the worker's extension members. */
 export interface Problem {
   /** A URI naming the problem type: `urn:connect-attachments:problem:<code>`. */
@@ -129,110 +109,47 @@ export interface Problem {
   upstream?: UpstreamFailure;
 }
 
-/** Extra members and headers of a problem. */
-export interface ProblemExtras {
-  /** The attachment id, where one was made. */
-  attachmentId?: string;
-  /** The upstream failure. */
-  upstream?: UpstreamFailure;
-  /** Response headers, such as `Retry-After`. */
-  headers?: Record<string, string>;
-}
-
 /** What `Retry-After` says when the Participant Service throttles, in seconds. */
 export const THROTTLED_RETRY_AFTER_SECONDS = 1;
 
 /**
- * Builds a problem response.
+ * Writes an error out as a problem response: the status and title of its code, its message as
+ * the detail (secrets cut out), its attachment id and upstream answer.
  *
- * @param code The stable reason; it fixes the status and title.
- * @param detail What went wrong this time (never a token or pre-signed URL).
- * @param extras Attachment id, upstream failure and headers.
+ * @param error The error; one whose code the worker never answers with is `internal_error`.
+ * @param headers Response headers, such as `Retry-After`.
  * @returns The `application/problem+json` response.
  *
  * @example
  * ```ts
+ * import { AttachmentError } from "../src/_core/errors.ts";
  * import { problemResponse } from "./problem.ts";
- * const response = problemResponse("missing_token", "send the ConnectionToken in X-Amz-Bearer");
+ * const response = problemResponse(
+ *   new AttachmentError("missing_token", "validate", "send the ConnectionToken in X-Amz-Bearer"),
+ * );
  * console.log(response.status); // 401
  * ```
  */
-export function problemResponse(
-  code: ProblemCode,
-  detail: string,
-  extras: ProblemExtras = {},
-): Response {
+export function problemResponse(error: AttachmentError, headers?: HeadersInit): Response {
+  const code = error.code in PROBLEM_STATUS ? error.code as ProblemCode : "internal_error";
   const status = PROBLEM_STATUS[code];
   const problem: Problem = {
     type: `urn:connect-attachments:problem:${code}`,
     title: TITLES[code],
     status,
-    detail: redactSecrets(detail),
+    detail: redactSecrets(error.message),
     code,
-    ...(extras.attachmentId ? { attachmentId: extras.attachmentId } : {}),
-    ...(extras.upstream ? { upstream: extras.upstream } : {}),
+    ...(error.attachmentId ? { attachmentId: error.attachmentId } : {}),
+    ...(error.upstream ? { upstream: error.upstream } : {}),
   };
-  const headers = new Headers(extras.headers);
-  headers.set("content-type", "application/problem+json");
-  headers.set("cache-control", "no-store");
-  if (code === "throttled" && !headers.has("retry-after")) {
-    headers.set("retry-after", String(THROTTLED_RETRY_AFTER_SECONDS));
+  const answer = new Headers(headers);
+  answer.set("content-type", "application/problem+json");
+  answer.set("cache-control", "no-store");
+  if (code === "throttled" && !answer.has("retry-after")) {
+    answer.set("retry-after", String(THROTTLED_RETRY_AFTER_SECONDS));
   }
   if (code === "missing_token") {
-    headers.set("www-authenticate", 'Bearer realm="connect-attachments"');
+    answer.set("www-authenticate", 'Bearer realm="connect-attachments"');
   }
-  return new Response(JSON.stringify(problem), { status, headers });
-}
-
-/**
- * Describes a Participant Service error as an {@link UpstreamFailure}.
- *
- * @param error The client's error value.
- * @returns The upstream failure.
- *
- * @example
- * ```ts
- * import { participantFailure } from "./problem.ts";
- * participantFailure({ name: "ThrottlingException", message: "", status: 429, retryable: true });
- * ```
- */
-export function participantFailure(error: ParticipantServiceError): UpstreamFailure {
-  return {
-    service: "participant",
-    name: error.name,
-    status: error.status,
-    ...(error.requestId ? { requestId: error.requestId } : {}),
-  };
-}
-
-/**
- * Turns a failed upload into its problem response: the code from the error, the upstream
- * Participant Service or S3 answer where there was one.
- *
- * @param error The upload's error.
- * @returns The problem response.
- *
- * @example
- * ```ts ignore
- * import { attachmentProblem } from "./problem.ts";
- * try { await sendAttachment(options); } catch (e) {
- *   if (e instanceof AttachmentError) return attachmentProblem(e);
- * }
- * ```
- */
-export function attachmentProblem(error: AttachmentError): Response {
-  const upstream: UpstreamFailure | undefined = error.upstream
-    ? participantFailure(error.upstream)
-    : error.s3
-    ? {
-      service: "s3",
-      name: error.s3.code ?? `HTTP ${error.s3.status}`,
-      status: error.s3.status,
-      ...(error.s3.requestId ? { requestId: error.s3.requestId } : {}),
-    }
-    : undefined;
-  return problemResponse(error.code, error.message, {
-    attachmentId: error.attachmentId,
-    upstream,
-  });
+  return new Response(JSON.stringify(problem), { status, headers: answer });
 }

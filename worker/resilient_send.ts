@@ -6,14 +6,14 @@
  * @module
  */
 
+import { AttachmentError } from "../src/_core/errors.ts";
 import {
-  AttachmentError,
   sendAttachment,
   type SendAttachmentOptions,
   type SentAttachment,
-} from "../src/send.ts";
+} from "../src/_core/send.ts";
 import { deadlinePut, UploadDeadlineError } from "./deadlines.ts";
-import { IdempotencyKeyReusedError, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
+import { type RememberedUpload, uploadFingerprint, type UploadMemory } from "./idempotency.ts";
 
 /** How uploads are guarded. */
 export interface UploadGuard {
@@ -37,16 +37,16 @@ export interface UploadGuard {
  *
  * the body is then read and dropped (within the guard's deadline), so that the client's
  * request ends normally. A key already used for another file (another name, type or size) is
- * refused with {@link IdempotencyKeyReusedError}, never answered with the other attachment.
+ * refused (`idempotency_key_reused`), never answered with the other attachment.
  *
- * @param options What {@link sendAttachment} takes; `body` should be the request body.
+ * @param options What {@link sendAttachment} takes, the type resolved; `body` should be the
+ * request body.
  * @param guard The deadline and the memory.
  * @returns The attachment.
- * @throws {AttachmentError} As {@link sendAttachment}; its `cause` tells a deadline
- * (`UploadDeadlineError`) from other failures.
- * @throws {IdempotencyKeyReusedError} When the key belongs to another file.
+ * @throws {AttachmentError} As {@link sendAttachment}, its `cause` telling a deadline
+ * (`UploadDeadlineError`) from other failures; `idempotency_key_reused` when the key belongs to
+ * another file; `client_disconnected` when a replay's body breaks off.
  * @throws {UploadDeadlineError} When a replay's body does not end within the deadline.
- * @throws {RequestBodyError} When a replay's body breaks off (the client went away).
  *
  * @example
  * ```ts ignore
@@ -58,85 +58,78 @@ export interface UploadGuard {
  * ```
  */
 export async function resilientSend(
-  options: SendAttachmentOptions,
+  options: SendAttachmentOptions & { contentType: string },
   guard: UploadGuard,
 ): Promise<SentAttachment> {
   const { memory } = guard;
   const key = options.clientToken;
-  const token = options.connectionToken;
-  const complete = options.complete ?? true;
   const fingerprint = uploadFingerprint(options.name, options.contentType, options.size);
-  const known = key && memory ? await memory.recall(token, key) : undefined;
-  const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
-
-  if (known && known.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
-  if (known) {
-    if (known.state === "completed" || (known.state === "uploaded" && !complete)) {
-      await drain(options.body, guard.uploadTimeoutMs, options.signal);
-      return {
-        attachmentId: known.attachmentId,
-        name: options.name,
-        contentType: options.contentType,
-        size: options.size,
-        completed: known.state === "completed",
-        clientToken: key!,
-      };
-    }
-    // Stored but not completed: start again (same ClientToken, same attachment), skip the
-    // bytes, complete.
-    await drain(options.body, guard.uploadTimeoutMs, options.signal);
-    const sent = await sendAttachment({
-      ...options,
-      body: new Uint8Array(0),
-      put: () => Promise.resolve(new Response(null, { status: 200 })),
-    });
-    if (sent.attachmentId === known.attachmentId) {
-      await memory!.remember(token, key!, { ...known, state: "completed" });
-    }
-    return sent;
+  const remember = key && memory
+    ? (upload: RememberedUpload) => memory.remember(options.connectionToken, key, upload)
+    : undefined;
+  const known = key && memory ? await memory.recall(options.connectionToken, key) : undefined;
+  if (!known) return await sendAndRemember(options, guard, fingerprint, remember);
+  if (known.fingerprint !== fingerprint) {
+    throw new AttachmentError(
+      "idempotency_key_reused",
+      "validate",
+      "this Idempotency-Key was used for another file (name, type or size); use a new key",
+    );
   }
+  // The bytes are not needed again: read and drop them, so that the request ends normally.
+  await drain(options.body, guard.uploadTimeoutMs, options.signal);
+  if (known.state === "completed" || (known.state === "uploaded" && options.complete === false)) {
+    return {
+      attachmentId: known.attachmentId,
+      name: options.name,
+      contentType: options.contentType,
+      size: options.size,
+      completed: known.state === "completed",
+      clientToken: key!,
+    };
+  }
+  // Stored but not completed: start again (same ClientToken, same attachment), skip the
+  // bytes, complete.
+  const sent = await sendAttachment({
+    ...options,
+    body: new Uint8Array(0),
+    put: () => Promise.resolve(new Response(null, { status: 200 })),
+  });
+  if (sent.attachmentId === known.attachmentId) await remember!({ ...known, state: "completed" });
+  return sent;
+}
 
+/**
+ * A first upload under its key: sent with the deadline on its `PUT`, and remembered as
+ * completed, or as uploaded when S3 stored the bytes but the completion failed.
+ */
+async function sendAndRemember(
+  options: SendAttachmentOptions,
+  guard: UploadGuard,
+  fingerprint: string,
+  remember?: (upload: RememberedUpload) => Promise<void>,
+): Promise<SentAttachment> {
+  const put = deadlinePut({ timeoutMs: guard.uploadTimeoutMs, put: options.put });
   try {
     const sent = await sendAttachment({ ...options, put });
-    if (key && memory) {
-      await memory.remember(token, key, {
-        attachmentId: sent.attachmentId,
-        fingerprint,
-        state: sent.completed ? "completed" : "uploaded",
-      });
-    }
+    await remember?.({
+      attachmentId: sent.attachmentId,
+      fingerprint,
+      state: sent.completed ? "completed" : "uploaded",
+    });
     return sent;
   } catch (error) {
-    if (
-      key && memory && error instanceof AttachmentError && error.stage === "complete" &&
-      error.attachmentId
-    ) {
-      await memory.remember(token, key, {
-        attachmentId: error.attachmentId,
-        fingerprint,
-        state: "uploaded",
-      });
+    if (error instanceof AttachmentError && error.stage === "complete" && error.attachmentId) {
+      await remember?.({ attachmentId: error.attachmentId, fingerprint, state: "uploaded" });
     }
     throw error;
   }
 }
 
 /**
- * A request body that broke off while a replay was reading it: the client went away (or sent
- * fewer bytes than it declared).
- */
-export class RequestBodyError extends Error {
-  /** @param cause The read's failure. */
-  constructor(cause?: unknown) {
-    super("the request body broke off", { cause });
-    this.name = "RequestBodyError";
-  }
-}
-
-/**
  * Reads a body to its end and drops it (a body that is not a stream needs nothing), within
  * `timeoutMs`: a body that does not end in time fails with {@link UploadDeadlineError}, one
- * that breaks off or whose client goes away with {@link RequestBodyError}.
+ * that breaks off or whose client goes away with `client_disconnected`.
  */
 async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (!(body instanceof ReadableStream)) return;
@@ -157,7 +150,7 @@ async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): P
       read.catch(() => {});
       const next = await Promise.race([
         read.then((r) => r.done ? "done" : "more", (error) => {
-          throw new RequestBodyError(error);
+          throw bodyBrokeOff(error);
         }),
         stopped,
       ]);
@@ -165,10 +158,20 @@ async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): P
       if (next === "more") continue;
       reader.cancel().catch(() => {});
       if (next === "timeout") throw new UploadDeadlineError("budget", timeoutMs);
-      throw new RequestBodyError(signal?.reason);
+      throw bodyBrokeOff(signal?.reason);
     }
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A request body that broke off: the client went away (or sent fewer bytes than declared). */
+function bodyBrokeOff(cause: unknown): AttachmentError {
+  return new AttachmentError(
+    "client_disconnected",
+    "upload",
+    "the client closed the connection mid-upload",
+    { cause },
+  );
 }

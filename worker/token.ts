@@ -101,7 +101,7 @@ export interface TokenTrustOptions {
  *
  * @example
  * ```ts ignore
- * import { createParticipantClient } from "../src/client.ts";
+ * import { createParticipantClient } from "../src/_core/client.ts";
  * import { TokenTrust } from "./token.ts";
  * const trust = new TokenTrust();
  * const client = createParticipantClient({

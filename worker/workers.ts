@@ -9,6 +9,7 @@ import type { ExecutionContext } from "hono";
 import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
+import { AttachmentError } from "../src/_core/errors.ts";
 
 /** workerd's identity stream that sends its body with a `Content-Length` of `length`. */
 declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
@@ -73,7 +74,13 @@ export function createWorker(
     fetch(request, env, ctx) {
       const app = appFor(env);
       if (app instanceof ConfigError) {
-        return problemResponse("misconfigured", "the worker is misconfigured; its log says why");
+        return problemResponse(
+          new AttachmentError(
+            "misconfigured",
+            "validate",
+            "the worker is misconfigured; its log says why",
+          ),
+        );
       }
       return app.fetch(request, env, ctx);
     },

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createParticipantClient } from "../../src/client.ts";
+import { createParticipantClient } from "../../src/_core/client.ts";
 
 /** What the worker reads from its bindings. */
 interface Env {

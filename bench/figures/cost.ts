@@ -23,7 +23,7 @@ import { startBareWorkerd } from "../bare_workerd.ts";
 import { startLocalStack } from "../../local/stack.ts";
 import { startProxy, type TcpProxy } from "../../testing/proxy.ts";
 import { openChat } from "../../local/chat.ts";
-import { createParticipantClient } from "../../src/client.ts";
+import { createParticipantClient } from "../../src/_core/client.ts";
 import { type CpuTime, cpuTime, profileCpu } from "../../testing/inspector.ts";
 import { armFault, clearFaults } from "../../local/faults.ts";
 import { workerBundle } from "../../testing/worker.ts";

@@ -11,10 +11,10 @@ import {
   chatAttachments,
   type ChatConnection,
   checkFile,
-  downloadAttachment,
+  downloadFile,
   startChat,
-  uploadAttachment,
   UploadError,
+  uploadFile,
   type UploadLimits,
 } from "../../src/browser.ts";
 
@@ -146,7 +146,7 @@ async function attempt(upload: Upload, focusWhenDone = false): Promise<void> {
   if (!chat) return;
   render(upload, "uploading", { loaded: 0 });
   try {
-    const sent = await uploadAttachment(file, {
+    const sent = await uploadFile(file, {
       endpoint: WORKER,
       token: chat.connectionToken,
       idempotencyKey: upload.idempotencyKey,
@@ -279,7 +279,7 @@ async function refreshTranscript(newId: string, focus: boolean): Promise<void> {
 async function download(attachmentId: string, name: string): Promise<void> {
   if (!chat) return;
   try {
-    const blob = await downloadAttachment(attachmentId, {
+    const blob = await downloadFile(attachmentId, {
       endpoint: WORKER,
       token: chat.connectionToken,
     });

@@ -9,7 +9,7 @@
 import { type IncomingMessage, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { ProgressListener } from "./progress.ts";
-import type { PutObject } from "./put.ts";
+import type { PutObject } from "../_core/put.ts";
 
 /** Options of {@link createNodePut}. */
 export interface NodePutOptions {

@@ -4,8 +4,9 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
+import { serviceFailure } from "../_core/upstream.ts";
+import { AttachmentError } from "../_core/errors.ts";
 
 /**
  * Options of {@link connect}.
@@ -48,12 +49,12 @@ export interface ParticipantConnection {
  *
  * @param options The ParticipantToken and where the service is.
  * @returns The ConnectionToken and its expiry.
- * @throws {ParticipantCallError} When the service refuses (such as an expired token) or
+ * @throws {AttachmentError} When the service refuses (such as an expired token) or
  * cannot be reached.
  *
  * @example
  * ```ts ignore
- * import { connect } from "./mod.ts";
+ * import { connect } from "../mod.ts";
  * const { connectionToken } = await connect({
  *   endpoint: "http://127.0.0.1:8788",
  *   participantToken: Deno.env.get("CONNECT_PARTICIPANT_TOKEN")!,
@@ -67,16 +68,13 @@ export async function connect(options: ConnectOptions): Promise<ParticipantConne
     ConnectParticipant: true,
   }, { signal: options.signal });
   if (error) {
-    throw new ParticipantCallError(
-      "CreateParticipantConnection",
-      `CreateParticipantConnection failed: ${error.name}: ${error.message}`,
-      { upstream: error },
-    );
+    throw serviceFailure("CreateParticipantConnection", error);
   }
   const credentials = data.ConnectionCredentials;
   if (!credentials?.ConnectionToken) {
-    throw new ParticipantCallError(
-      "CreateParticipantConnection",
+    throw new AttachmentError(
+      "service_unavailable",
+      "connect",
       "CreateParticipantConnection answered without a ConnectionToken",
     );
   }

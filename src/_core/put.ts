@@ -1,7 +1,7 @@
 /**
  * The `PUT` of an attachment's bytes to its pre-signed URL. S3 answers a pre-signed request
  * with 2xx or an error, never with a redirect to follow: redirects are not followed, and a
- * redirect is a failure (see {@link isRedirect}).
+ * redirect is a failure.
  *
  * @module
  */
@@ -74,21 +74,3 @@ export const fetchPut: PutObject = (url, { headers, body, signal }) =>
     // Required by fetch for stream bodies; ignored for others.
     duplex: "half",
   } as RequestInit);
-
-/**
- * Tells whether S3's answer to a pre-signed request is a redirect: a 3xx, or the opaque
- * stand-in (status 0) that browsers give for one under `redirect: "manual"`. Such an answer
- * is a failure, never followed.
- *
- * @param answer The answer.
- * @returns `true` for a redirect.
- *
- * @example
- * ```ts
- * import { isRedirect } from "./put.ts";
- * isRedirect(new Response(null, { status: 307, headers: { location: "https://elsewhere/" } })); // true
- * ```
- */
-export function isRedirect(answer: Response): boolean {
-  return answer.type === "opaqueredirect" || (answer.status >= 300 && answer.status < 400);
-}

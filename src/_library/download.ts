@@ -4,9 +4,8 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
-import { dispositionFilename } from "./disposition.ts";
-import { isRedirect } from "./put.ts";
+import { dispositionFilename } from "../_core/disposition.ts";
+import { getStoredObject, locateAttachment } from "../_core/retrieve.ts";
 import { countedStream, type ProgressListener } from "./progress.ts";
 import {
   defaultUrlPolicy,
@@ -54,7 +53,7 @@ export interface DownloadAttachmentOptions extends ParticipantServiceOptions {
  *
  * @example Save the bytes to a file
  * ```ts ignore
- * import type { DownloadedAttachment } from "./mod.ts";
+ * import type { DownloadedAttachment } from "../mod.ts";
  * async function save(download: DownloadedAttachment, path: string) {
  *   await download.body.pipeTo((await Deno.create(path)).writable);
  * }
@@ -82,12 +81,13 @@ export interface DownloadedAttachment {
  *
  * @param options The ConnectionToken, the attachment id and where the service is.
  * @returns The size, name, type and a stream of the bytes.
- * @throws {ParticipantCallError} When the service refuses, S3 refuses the download or the
- * URL is not allowed.
+ * @throws {AttachmentError} When the service refuses (`attachment_not_found`,
+ * `access_denied`, ...), the URL is not allowed (`download_host_not_allowed`) or S3 refuses the
+ * download (`download_failed`, with S3's answer in `upstream`).
  *
  * @example
  * ```ts ignore
- * import { downloadAttachment } from "./mod.ts";
+ * import { downloadAttachment } from "../mod.ts";
  * const download = await downloadAttachment({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
@@ -99,53 +99,14 @@ export interface DownloadedAttachment {
 export async function downloadAttachment(
   options: DownloadAttachmentOptions,
 ): Promise<DownloadedAttachment> {
-  const { connectionToken, attachmentId, signal, onProgress, urlExpiryInSeconds } = options;
+  const { attachmentId, signal, onProgress } = options;
   const client = resolveClient(options);
-  const { data, error } = await client.getAttachment(connectionToken, {
-    AttachmentId: attachmentId,
-    ...(urlExpiryInSeconds === undefined ? {} : { UrlExpiryInSeconds: urlExpiryInSeconds }),
-  }, { signal });
-  if (error) {
-    throw new ParticipantCallError(
-      "GetAttachment",
-      `GetAttachment failed: ${error.name}: ${error.message}`,
-      { upstream: error },
-    );
-  }
-  if (!data.Url) {
-    throw new ParticipantCallError("GetAttachment", "GetAttachment answered without a URL");
-  }
-  const url = new URL(data.Url);
-  const allowed = options.isDownloadUrlAllowed ?? defaultUrlPolicy(client.baseUrl);
-  if (!allowed(url)) {
-    throw new ParticipantCallError(
-      "Download",
-      `the service pointed the download to ${url.host}, which is not an allowed host`,
-    );
-  }
-  let answer: Response;
-  try {
-    // A pre-signed GET is answered with the bytes or an error, never a redirect to follow: a
-    // redirect would lead to a host the URL policy never saw.
-    answer = await fetch(url, { signal, redirect: "manual" });
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new ParticipantCallError("Download", "could not reach the download URL", {
-      cause: error,
-    });
-  }
-  if (!answer.ok || !answer.body) {
-    const text = await answer.text().catch(() => "");
-    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
-    throw new ParticipantCallError(
-      "Download",
-      isRedirect(answer)
-        ? `S3 answered the download with a redirect (HTTP ${answer.status}), not followed`
-        : `S3 refused the download: HTTP ${answer.status}${code ? ` ${code}` : ""}`,
-      { status: answer.status },
-    );
-  }
-  const declared = data.AttachmentSizeInBytes;
+  const { url, size: declared } = await locateAttachment({
+    ...options,
+    client,
+    isDownloadUrlAllowed: options.isDownloadUrlAllowed ?? defaultUrlPolicy(client.baseUrl),
+  });
+  const answer = await getStoredObject(url, { signal });
   const length = Number(answer.headers.get("content-length"));
   const size = declared ?? (Number.isSafeInteger(length) ? length : 0);
   return {
@@ -153,6 +114,6 @@ export async function downloadAttachment(
     size,
     name: dispositionFilename(answer.headers.get("content-disposition")),
     contentType: answer.headers.get("content-type") ?? undefined,
-    body: countedStream(answer.body, size, onProgress),
+    body: countedStream(answer.body ?? new Blob().stream(), size, onProgress),
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TransferProgress } from "./progress.ts";
+import type { TransferProgress } from "../_library/progress.ts";
 
 /**
  * Formats a byte count with SI units: `999 B`, `1.5 kB`, `20.0 MB`.
@@ -16,7 +16,7 @@ import type { TransferProgress } from "./progress.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatBytes } from "./cli_progress.ts";
+ * import { formatBytes } from "./progress_bar.ts";
  * assert.equal(formatBytes(999), "999 B");
  * assert.equal(formatBytes(1_500_000), "1.5 MB");
  * ```
@@ -42,7 +42,7 @@ export function formatBytes(bytes: number): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatDuration } from "./cli_progress.ts";
+ * import { formatDuration } from "./progress_bar.ts";
  * assert.equal(formatDuration(125), "2m05s");
  * ```
  */
@@ -72,7 +72,7 @@ export interface ProgressLineInput extends TransferProgress {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { progressLine } from "./cli_progress.ts";
+ * import { progressLine } from "./progress_bar.ts";
  * const line = progressLine({ label: "a.pdf", loaded: 5e6, total: 10e6, elapsedMs: 2000, barWidth: 10 });
  * assert.equal(line, "a.pdf [#####-----]  50% 5.0 MB/10.0 MB 2.5 MB/s ETA 2s");
  * ```
@@ -110,7 +110,7 @@ export interface ProgressBarOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ProgressBar } from "./cli_progress.ts";
+ * import { ProgressBar } from "./progress_bar.ts";
  * let screen = "";
  * const bar = new ProgressBar({ label: "a.pdf", write: (text) => (screen += text) });
  * bar.update({ loaded: 0, total: 100 });

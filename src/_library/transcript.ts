@@ -4,8 +4,8 @@
  * @module
  */
 
-import { ParticipantCallError } from "./call_error.ts";
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
+import { serviceFailure } from "../_core/upstream.ts";
 
 /**
  * Options of {@link listAttachments}.
@@ -67,11 +67,11 @@ export interface ListedAttachment {
  *
  * @param options The ConnectionToken and where the service is.
  * @returns The attachments.
- * @throws {ParticipantCallError} When the service refuses or cannot be reached.
+ * @throws {AttachmentError} When the service refuses or cannot be reached.
  *
  * @example
  * ```ts ignore
- * import { listAttachments } from "./mod.ts";
+ * import { listAttachments } from "../mod.ts";
  * const attachments = await listAttachments({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
@@ -93,11 +93,7 @@ export async function listAttachments(
       ...(nextToken ? { NextToken: nextToken } : {}),
     }, { signal });
     if (error) {
-      throw new ParticipantCallError(
-        "GetTranscript",
-        `GetTranscript failed: ${error.name}: ${error.message}`,
-        { upstream: error },
-      );
+      throw serviceFailure("GetTranscript", error);
     }
     for (const item of data.Transcript ?? []) {
       if (item.Type !== "ATTACHMENT") continue;

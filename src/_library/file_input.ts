@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AttachmentError } from "./send.ts";
+import { AttachmentError } from "../_core/errors.ts";
 
 /**
  * What can be uploaded: a path (string or `file:` URL), an open `Deno.FsFile` (read from its

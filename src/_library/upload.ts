@@ -5,10 +5,9 @@
  */
 
 import { describeFile, type FileInput } from "./file_input.ts";
-import { ATTACHMENT_TYPES, checkAttachment, contentTypeForName } from "./limits.ts";
 import type { ProgressListener } from "./progress.ts";
-import { fetchPut, type PutObject } from "./put.ts";
-import { AttachmentError, sendAttachment, type SentAttachment } from "./send.ts";
+import { fetchPut, type PutObject } from "../_core/put.ts";
+import { sendAttachment, type SentAttachment } from "../_core/send.ts";
 import {
   defaultUrlPolicy,
   type ParticipantServiceOptions,
@@ -42,7 +41,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
   name?: string;
   /**
    * The MIME type.
-   * @default {the Blob's type, else the type that goes with the name's extension}
+   * @default {the Blob's type where it has one, else the one of the name's extension}
    */
   contentType?: string;
   /** The exact size in bytes: required for a stream, checked for the other inputs. */
@@ -63,8 +62,11 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
   clientToken?: string;
   /** The largest size allowed. @default {20 MiB, Amazon Connect's limit} */
   maxBytes?: number;
-  /** The MIME types allowed. @default {the types Amazon Connect chat accepts} */
-  allowedTypes?: ReadonlySet<string>;
+  /**
+   * The MIME types allowed; the name must end in an extension of one of them.
+   * @default {the types Amazon Connect chat accepts}
+   */
+  allowedTypes?: ReadonlySet<string> | readonly string[];
   /**
    * Decides whether the pre-signed URL may receive the bytes; a refused URL is never
    * contacted.
@@ -79,8 +81,8 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
 }
 
 /**
- * Uploads a file into an Amazon Connect chat: checks its size, type and name before any
- * network call, then StartAttachmentUpload → `PUT` of the bytes (streamed, with
+ * Uploads a file into an Amazon Connect chat: checks its name, size, extension and type (the
+ * worker's rules, in the worker's order) before any network call, then StartAttachmentUpload → `PUT` of the bytes (streamed, with
  * `HeadersToInclude` and the exact `Content-Length`) → CompleteAttachmentUpload. A refused
  * or broken upload, or a stream with more or fewer bytes than announced, is an error and
  * nothing is completed.
@@ -92,7 +94,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  *
  * @example Upload a file by path to the local stack
  * ```ts ignore
- * import { uploadAttachment } from "./mod.ts";
+ * import { uploadAttachment } from "../mod.ts";
  * const sent = await uploadAttachment({
  *   endpoint: "http://127.0.0.1:8788",
  *   connectionToken: Deno.env.get("CONNECT_CONNECTION_TOKEN")!,
@@ -105,7 +107,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  * @example Bad input is refused before any call
  * ```ts
  * import assert from "node:assert/strict";
- * import { AttachmentError, uploadAttachment } from "./mod.ts";
+ * import { AttachmentError, uploadAttachment } from "../mod.ts";
  * const error = await uploadAttachment({
  *   region: "us-east-1",
  *   connectionToken: "token",
@@ -120,26 +122,6 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
 export async function uploadAttachment(options: UploadAttachmentOptions): Promise<SentAttachment> {
   const { connectionToken, file, signal, onProgress, maxBytes, allowedTypes } = options;
   const source = await describeFile(file, options.size);
-  const name = options.name ?? source.name;
-  if (name === undefined) {
-    throw new AttachmentError(
-      "invalid_name",
-      "validate",
-      "this kind of input carries no name: pass name, such as report.pdf",
-    );
-  }
-  const contentType = options.contentType ?? source.type ?? contentTypeForName(name);
-  if (contentType === undefined) {
-    throw new AttachmentError(
-      "unsupported_type",
-      "validate",
-      `${JSON.stringify(name)} has no extension Amazon Connect chat accepts (${
-        Object.keys(ATTACHMENT_TYPES).map((ext) => "." + ext).join(" ")
-      }); to send it anyway under an accepted type, pass contentType`,
-    );
-  }
-  const problem = checkAttachment({ name, contentType, size: source.size, maxBytes, allowedTypes });
-  if (problem) throw new AttachmentError(problem.code, "validate", problem.message);
   const client = resolveClient(options);
   const put = options.put ??
     (source.streamed ? await streamingPut(onProgress) : wholePut(onProgress));
@@ -149,8 +131,8 @@ export async function uploadAttachment(options: UploadAttachmentOptions): Promis
     return await sendAttachment({
       client,
       connectionToken,
-      name,
-      contentType,
+      name: options.name ?? source.name ?? "",
+      contentType: options.contentType ?? source.type,
       size: source.size,
       body,
       clientToken: options.clientToken,

@@ -5,7 +5,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { participantEndpoint } from "./endpoint.ts";
+import { participantEndpoint } from "../_core/endpoint.ts";
+import { AttachmentError } from "../_core/errors.ts";
 
 /** The commands. */
 export type CommandName = "upload" | "download" | "list";
@@ -40,8 +41,8 @@ export interface ParsedCommand {
   quiet: boolean;
 }
 
-/** A command line that makes no sense: exit code 2. */
-export class UsageError extends Error {
+/** A command line that makes no sense: code `usage`, exit code 2. */
+export class UsageError extends AttachmentError {
   /** The command it is about, for pointing at its help. */
   readonly command?: CommandName;
 
@@ -50,7 +51,7 @@ export class UsageError extends Error {
    * @param command The command it is about.
    */
   constructor(message: string, command?: CommandName) {
-    super(message);
+    super("usage", "validate", message);
     this.name = "UsageError";
     this.command = command;
   }

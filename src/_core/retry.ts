@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isRetryableStatus } from "./errors.ts";
+import { isRetryableStatus } from "./upstream.ts";
 
 /**
  * How calls are tried again.

@@ -1,0 +1,184 @@
+/**
+ * The three-step upload at the heart of every way in: the rules, StartAttachmentUpload, the
+ * `PUT` of the bytes with `HeadersToInclude`, CompleteAttachmentUpload. Nothing is completed
+ * unless S3 confirmed the whole upload.
+ *
+ * @module
+ */
+
+import type { ParticipantCalls } from "./participant_calls.ts";
+import { AttachmentError } from "./errors.ts";
+import { fetchPut, type PutObject } from "./put.ts";
+import { checkAttachment, DEFAULT_ATTACHMENT_POLICY, resolveContentType } from "./rules.ts";
+import { s3Failure, serviceFailure } from "./upstream.ts";
+
+/** Options of {@link sendAttachment}. */
+export interface SendAttachmentOptions {
+  /** The Participant Service client. */
+  client: ParticipantCalls;
+  /** The participant's ConnectionToken. */
+  connectionToken: string;
+  /** The attachment name shown in the chat. */
+  name: string;
+  /**
+   * The declared MIME type; missing or generic (`application/octet-stream`), the name's
+   * extension tells it.
+   */
+  contentType?: string;
+  /** The exact size in bytes. */
+  size: number;
+  /** The bytes: exactly `size` of them. */
+  body: BodyInit;
+  /**
+   * The idempotency token for both calls: a retry with the same token never makes a second
+   * attachment.
+   * @default {crypto.randomUUID()}
+   */
+  clientToken?: string;
+  /**
+   * Whether to call CompleteAttachmentUpload after the upload.
+   * @default {true}
+   */
+  complete?: boolean;
+  /** The largest size allowed. @default {20 MiB, Amazon Connect's default} */
+  maxBytes?: number;
+  /** The MIME types allowed. @default {the types Amazon Connect chat accepts by default} */
+  allowedTypes?: ReadonlySet<string> | readonly string[];
+  /**
+   * Decides whether the pre-signed URL's host may receive the bytes; a URL refused here is
+   * never contacted. By default every `https:` URL is allowed.
+   */
+  isUploadUrlAllowed?: (url: URL) => boolean;
+  /** How the bytes are sent. @default {fetchPut} */
+  put?: PutObject;
+  /** Cancels every step. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A completed (or, with `complete: false`, uploaded) attachment.
+ *
+ * @example
+ * ```ts
+ * import type { SentAttachment } from "./send.ts";
+ * const summary = (sent: SentAttachment) => `${sent.name} (${sent.size} bytes): ${sent.attachmentId}`;
+ * ```
+ */
+export interface SentAttachment {
+  /** The id the service gave the attachment. */
+  attachmentId: string;
+  /** The name shown in the chat. */
+  name: string;
+  /** The MIME type sent. */
+  contentType: string;
+  /** The size in bytes. */
+  size: number;
+  /** Whether CompleteAttachmentUpload succeeded. */
+  completed: boolean;
+  /** The idempotency token used, to retry or complete later. */
+  clientToken: string;
+}
+
+/**
+ * Checks an attachment against the rules (the one check of an upload), starts it, uploads its
+ * bytes and completes it. S3's answer is checked: a refused or broken upload is an error and
+ * no completion is sent.
+ *
+ * @param options The client, token, file facts and body.
+ * @returns The attachment.
+ * @throws {AttachmentError} With a stable `code` when any step fails.
+ *
+ * @example
+ * ```ts ignore
+ * import { createParticipantClient } from "./client.ts";
+ * import { sendAttachment } from "./send.ts";
+ * const client = createParticipantClient({ endpoint: "http://127.0.0.1:8788" });
+ * const bytes = new TextEncoder().encode("hello");
+ * const sent = await sendAttachment({
+ *   client, connectionToken, name: "hello.txt", contentType: "text/plain",
+ *   size: bytes.length, body: bytes,
+ * });
+ * console.log(sent.attachmentId);
+ * ```
+ */
+export async function sendAttachment(options: SendAttachmentOptions): Promise<SentAttachment> {
+  const { client, connectionToken, name, size, signal } = options;
+  const { clientToken = crypto.randomUUID(), complete = true } = options;
+  const problem = checkAttachment({ name, contentType: options.contentType, size }, {
+    maxBytes: options.maxBytes ?? DEFAULT_ATTACHMENT_POLICY.maxBytes,
+    allowedTypes: options.allowedTypes ?? DEFAULT_ATTACHMENT_POLICY.allowedTypes,
+  });
+  if (problem) throw new AttachmentError(problem.code, "validate", problem.message);
+  // Known to resolve: the rules refuse a file whose type they cannot tell.
+  const contentType = resolveContentType(name, options.contentType)!;
+
+  const started = await client.startAttachmentUpload(connectionToken, {
+    AttachmentName: name,
+    ContentType: contentType,
+    AttachmentSizeInBytes: size,
+    ClientToken: clientToken,
+  }, { signal });
+  if (started.error) throw serviceFailure("StartAttachmentUpload", started.error);
+  const attachmentId = started.data.AttachmentId;
+  const upload = started.data.UploadMetadata;
+  if (!attachmentId || !upload?.Url) {
+    throw new AttachmentError(
+      "service_unavailable",
+      "start",
+      "StartAttachmentUpload answered without an attachment id or upload URL",
+    );
+  }
+  await putBytes(options, upload.Url, upload.HeadersToInclude ?? {}, attachmentId);
+
+  if (complete) {
+    const completed = await client.completeAttachmentUpload(connectionToken, {
+      AttachmentIds: [attachmentId],
+      ClientToken: clientToken,
+    }, { signal });
+    if (completed.error) {
+      throw serviceFailure("CompleteAttachmentUpload", completed.error, attachmentId);
+    }
+  }
+  return { attachmentId, name, contentType, size, completed: complete, clientToken };
+}
+
+/** The `PUT` to the pre-signed URL, once its host is allowed; returns once S3 confirmed it. */
+async function putBytes(
+  options: SendAttachmentOptions,
+  location: string,
+  headers: Record<string, string>,
+  attachmentId: string,
+): Promise<void> {
+  const { body, size, signal, put = fetchPut } = options;
+  const allowed = options.isUploadUrlAllowed ?? ((url: URL) => url.protocol === "https:");
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new AttachmentError("upload_host_not_allowed", "upload", "the upload URL is malformed", {
+      attachmentId,
+    });
+  }
+  if (!allowed(url)) {
+    throw new AttachmentError(
+      "upload_host_not_allowed",
+      "upload",
+      `the service asked for an upload to ${url.host}, which is not an allowed upload host`,
+      { attachmentId },
+    );
+  }
+  let stored: Response;
+  try {
+    stored = await put(url.href, { headers, body, size, signal });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw new AttachmentError(
+      "upload_failed",
+      "upload",
+      "the upload to S3 did not finish: the body ended early, or the connection broke",
+      { attachmentId, cause: error },
+    );
+  }
+  if (!stored.ok) throw await s3Failure(stored, "upload", attachmentId);
+  await stored.body?.cancel();
+}
