@@ -9,6 +9,7 @@
 import { RequestScanner } from "./http_scan.ts";
 import { seededRandom } from "./seeded_random.ts";
 import { assertPortFree } from "./ports.ts";
+import { Link, type LinkShape } from "./link.ts";
 
 /** A connection-level fault for the next connections. */
 export type ProxyFault =
@@ -31,6 +32,8 @@ export interface ProxyOptions {
   latencyMs?: number;
   /** Keep the head of every request that passes, in {@link TcpProxy.heads}. @default {false} */
   recordHeads?: boolean;
+  /** A bandwidth limit and a set-up cost per new connection (`link.ts`). @default {none} */
+  link?: LinkShape;
 }
 
 /**
@@ -101,6 +104,7 @@ export interface TcpProxy {
 export function startProxy(options: ProxyOptions): TcpProxy {
   const { target, hostname = "127.0.0.1", port = 0 } = options;
   assertPortFree(hostname, port, "proxy", "PROXY_PORT");
+  const link = options.link && new Link(options.link, () => proxy.latencyMs);
   const listener = Deno.listen({ hostname, port });
   const open = new Set<Deno.Conn>();
   const clients = new Set<Deno.Conn>();
@@ -181,6 +185,7 @@ export function startProxy(options: ProxyOptions): TcpProxy {
     // chunk back until the previous one is acknowledged, adding delays no network has.
     (client as Deno.TcpConn).setNoDelay(true);
     (upstream as Deno.TcpConn).setNoDelay(true);
+    if (link) ({ client, upstream } = link.connection(client, upstream));
     open.add(upstream);
     const cut = () => {
       closeQuietly(client);
