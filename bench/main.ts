@@ -16,6 +16,8 @@ import { latencyFigure } from "./figures/latency.ts";
 import { concurrencyFigure } from "./figures/concurrency.ts";
 import { bundleFigure } from "./figures/bundle.ts";
 import { coldStartFigure } from "./figures/coldstart.ts";
+import { topologyFigure } from "./figures/topology.ts";
+import { browserFigure } from "./figures/browser.ts";
 import type { Plan } from "./plan.ts";
 
 type Runner = (plan: Plan, log: (line: string) => void) => Promise<FigureResult>;
@@ -27,6 +29,8 @@ const RUNNERS: Record<Figure, Runner> = {
   concurrency: concurrencyFigure,
   bundle: bundleFigure,
   coldstart: coldStartFigure,
+  topology: topologyFigure,
+  browser: browserFigure,
 };
 
 /**

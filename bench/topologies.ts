@@ -1,0 +1,269 @@
+/**
+ * The topologies users have, as local networks: "AWS" (the local Participant Service and
+ * S3) behind TCP proxies that add a round-trip time, a bandwidth limit on the long links and
+ * a set-up cost per new connection (`local/link.ts`), and the upload worker in workerd behind
+ * a proxy of the same kind on the client's side.
+ *
+ * - (a) `three-call`: the client calls AWS itself, over the long link.
+ * - (b) `edge`: the worker in the Cloudflare data center nearest the user: a short link to
+ *   the client, a long one to AWS.
+ * - (c) `near`: the worker placed next to AWS (placement hints): the long link between the
+ *   client and the worker, a short one to AWS.
+ *
+ * Each path has its own "AWS" (the same local servers, started once per path), because a
+ * pre-signed URL names the S3 host it is signed for: the one behind that path's link.
+ *
+ * @module
+ */
+
+import type { TopologyPlan } from "./plan.ts";
+import { type BenchStack, launchStack } from "./stack.ts";
+import { startProxy, type TcpProxy } from "../local/proxy.ts";
+import type { LinkShape } from "../local/link.ts";
+import { type StartedWorker, startWorker } from "../tests/_worker.ts";
+import type { Launcher } from "./workers.ts";
+
+/** The three paths, in the order of the tables. */
+export const PATHS = ["three-call", "edge", "near"] as const;
+
+/** A path's id. */
+export type TopologyPath = typeof PATHS[number];
+
+/** A worker topology: the worker, the proxy the client reaches it through, and its AWS. */
+export interface WorkerTopology {
+  /** The worker's AWS, behind the worker↔AWS link. */
+  stack: BenchStack;
+  /** The upload worker in workerd. */
+  worker: StartedWorker;
+  /** The client↔worker link: the URL clients upload to. */
+  front: TcpProxy;
+}
+
+/** The running topologies. */
+export interface Topologies {
+  /** (a) The client's AWS, behind the client↔AWS link. */
+  direct: BenchStack;
+  /** (b) The worker at the user's edge. */
+  edge: WorkerTopology;
+  /** (c) The worker next to AWS. */
+  near: WorkerTopology;
+  /** Stops everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * The label of a path for tables, such as `(b) worker at the user's edge (client↔worker
+ * 10 ms, worker↔AWS 70 ms)`.
+ *
+ * @param plan The topology plan.
+ * @param path The path.
+ * @returns The label.
+ */
+export function pathLabel(plan: TopologyPlan, path: TopologyPath): string {
+  switch (path) {
+    case "three-call":
+      return `(a) client's three calls (client↔AWS ${plan.clientAwsRttMs} ms)`;
+    case "edge":
+      return `(b) worker at the user's edge (client↔worker ${plan.edge.clientRttMs} ms, ` +
+        `worker↔AWS ${plan.edge.awsRttMs} ms)`;
+    case "near":
+      return `(c) worker next to AWS (client↔worker ${plan.near.clientRttMs} ms, ` +
+        `worker↔AWS ${plan.near.awsRttMs} ms)`;
+  }
+}
+
+/**
+ * What the model predicts for one upload of `size` bytes on a path, in ms: the round trips
+ * each path pays (set-up of the client's new connections included, the worker's upstream
+ * connections warm) and the body's time on the long link. No processing time.
+ *
+ * @param plan The topology plan.
+ * @param path The path.
+ * @param size The body size.
+ * @returns The predicted time.
+ */
+export function modelMs(plan: TopologyPlan, path: TopologyPath, size: number): number {
+  const transfer = (size * 8) / (plan.longLinkMbps * 1000);
+  const setup = plan.setupRoundTrips;
+  switch (path) {
+    case "three-call":
+      // Start on a new connection, the PUT on another new one, Complete on the first.
+      return (setup + 1 + setup + 1 + 1) * plan.clientAwsRttMs + transfer;
+    case "edge":
+    case "near": {
+      const { clientRttMs, awsRttMs } = plan[path];
+      return (setup + 1) * clientRttMs + 3 * awsRttMs + transfer;
+    }
+  }
+}
+
+/**
+ * Starts the three paths' AWS, the two workers and their client-side links.
+ *
+ * @param plan The round trips, bandwidth and set-up cost.
+ * @param maxAttachmentBytes The size limit of the services and workers.
+ * @param launcher How workerd is started.
+ * @param pageOrigin For browser clients: the page's origin, allowed by the buckets' CORS
+ * rules and the workers' `CORS_ORIGINS`.
+ * @returns The running topologies.
+ *
+ * @example
+ * ```ts ignore
+ * import { launchTopologies } from "./topologies.ts";
+ * const topologies = await launchTopologies(FULL_PLAN.topology, 20 * 2 ** 20, "miniflare");
+ * await topologies.close();
+ * ```
+ */
+export async function launchTopologies(
+  plan: TopologyPlan,
+  maxAttachmentBytes: number,
+  launcher: Launcher,
+  pageOrigin?: string,
+): Promise<Topologies> {
+  const long: LinkShape = {
+    bandwidthMbps: plan.longLinkMbps,
+    setupRoundTrips: plan.setupRoundTrips,
+  };
+  const short: LinkShape = { setupRoundTrips: plan.setupRoundTrips };
+  const s3CorsOrigins = pageOrigin ? [pageOrigin] : undefined;
+  const closers: (() => Promise<void>)[] = [];
+  const started = async <T extends { close(): Promise<void> | void }>(thing: Promise<T>) => {
+    const running = await thing;
+    closers.unshift(async () => await running.close());
+    return running;
+  };
+  const close = async () => {
+    for (const closer of closers) await closer().catch(() => {});
+  };
+  const workerTopology = async (
+    rtt: { clientRttMs: number; awsRttMs: number },
+    awsLink: LinkShape,
+    clientLink: LinkShape,
+  ): Promise<WorkerTopology> => {
+    const stack = await started(launchStack({
+      maxAttachmentBytes,
+      latencyMs: rtt.awsRttMs,
+      link: awsLink,
+      s3CorsOrigins,
+    }));
+    const worker = await started(startWorker({
+      runtime: "workerd",
+      launcher,
+      participantUrl: stack.participantUrl,
+      uploadHosts: [new URL(stack.s3PublicUrl).host],
+      maxAttachmentBytes,
+      corsOrigins: pageOrigin ? [pageOrigin] : undefined,
+    }));
+    const { hostname, port } = new URL(worker.url);
+    const front = await started(Promise.resolve(startProxy({
+      target: { hostname, port: Number(port) },
+      latencyMs: rtt.clientRttMs,
+      link: clientLink,
+    })));
+    return { stack, worker, front };
+  };
+  try {
+    const direct = await started(launchStack({
+      maxAttachmentBytes,
+      latencyMs: plan.clientAwsRttMs,
+      link: long,
+      s3CorsOrigins,
+    }));
+    const edge = await workerTopology(plan.edge, long, short);
+    const near = await workerTopology(plan.near, short, long);
+    return { direct, edge, near, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A link whose new connections {@link ConnectionTally} counts, and how to read its count. */
+interface CountedLink {
+  name: string;
+  count(topologies: Topologies, stacks: Map<BenchStack, { service: number; s3: number }>): number;
+}
+
+const atStack = (
+  name: string,
+  stack: (t: Topologies) => BenchStack,
+  side: "service" | "s3",
+): CountedLink => ({ name, count: (t, stacks) => stacks.get(stack(t))![side] });
+
+const atFront = (name: string, front: (t: Topologies) => TcpProxy): CountedLink => ({
+  name,
+  count: (t) => front(t).stats.connections,
+});
+
+const LINKS: CountedLink[] = [
+  atStack("(a) client→service", (t) => t.direct, "service"),
+  atStack("(a) client→S3", (t) => t.direct, "s3"),
+  atFront("(b) client→worker", (t) => t.edge.front),
+  atStack("(b) worker→service", (t) => t.edge.stack, "service"),
+  atStack("(b) worker→S3", (t) => t.edge.stack, "s3"),
+  atFront("(c) client→worker", (t) => t.near.front),
+  atStack("(c) worker→service", (t) => t.near.stack, "service"),
+  atStack("(c) worker→S3", (t) => t.near.stack, "s3"),
+];
+
+/**
+ * Counts the connections each link's proxy accepts while uploads are timed: a new connection
+ * pays the set-up round trips, so this shows which paths paid them and which reused a warm
+ * connection.
+ *
+ * @example
+ * ```ts ignore
+ * const tally = new ConnectionTally();
+ * await tally.start(topologies);
+ * // ... 10 uploads per path ...
+ * await tally.stop(topologies, 10);
+ * console.log(tally.describe());
+ * ```
+ */
+export class ConnectionTally {
+  #opened: number[] = LINKS.map(() => 0);
+  #uploads = 0;
+  #before: number[] = [];
+
+  /**
+   * Notes the counts before timed uploads.
+   *
+   * @param topologies The running topologies.
+   */
+  async start(topologies: Topologies): Promise<void> {
+    this.#before = await counts(topologies);
+  }
+
+  /**
+   * Adds what was opened since {@link ConnectionTally.start}, over `uploads` uploads per path.
+   *
+   * @param topologies The running topologies.
+   * @param uploads The uploads made on each path since the start.
+   */
+  async stop(topologies: Topologies, uploads: number): Promise<void> {
+    const after = await counts(topologies);
+    after.forEach((n, i) => (this.#opened[i] += n - this.#before[i]));
+    this.#uploads += uploads;
+  }
+
+  /** Connections opened per upload, by link, such as `{"(a) client→S3": 1}`. */
+  perUpload(): Record<string, number> {
+    return Object.fromEntries(
+      LINKS.map((link, i) => [link.name, this.#uploads ? this.#opened[i] / this.#uploads : 0]),
+    );
+  }
+
+  /** The counts per upload as a sentence fragment. */
+  describe(): string {
+    return Object.entries(this.perUpload()).map(([name, n]) => `${name} ${n.toFixed(2)}`)
+      .join(", ");
+  }
+}
+
+async function counts(topologies: Topologies): Promise<number[]> {
+  const stacks = new Map<BenchStack, { service: number; s3: number }>();
+  for (const stack of [topologies.direct, topologies.edge.stack, topologies.near.stack]) {
+    stacks.set(stack, await stack.connections());
+  }
+  return LINKS.map((link) => link.count(topologies, stacks));
+}
