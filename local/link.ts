@@ -32,6 +32,14 @@ export interface LinkShape {
  */
 const SLACK_MS = 10;
 
+/**
+ * Bytes may go out up to this long before their transmission on the link would end: timers
+ * that chain from one another are clamped to 4 ms, so a sleep per small chunk would cap the
+ * rate at a chunk per 4 ms. With it, small chunks go out at once until this much is queued,
+ * and a whole body arrives at most this early.
+ */
+const AHEAD_MS = 5;
+
 /** One direction of a link: when it finishes sending what it has been given. */
 interface Direction {
   free: number;
@@ -102,7 +110,7 @@ export class Link {
         const now = performance.now();
         const start = now <= direction.free + SLACK_MS ? direction.free : now;
         direction.free = start + (bytes.length * 8) / this.#bitsPerMs;
-        await sleepUntil(direction.free);
+        await sleepUntil(direction.free - AHEAD_MS);
       }
       let offset = 0;
       while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
