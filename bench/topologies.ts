@@ -22,6 +22,8 @@ import { startProxy, type TcpProxy } from "../local/proxy.ts";
 import type { LinkShape } from "../local/link.ts";
 import { type StartedWorker, startWorker } from "../tests/_worker.ts";
 import type { Launcher } from "./workers.ts";
+import { putThroughWorker } from "./uploads.ts";
+import type { ChatSession } from "../local/chat.ts";
 
 /** The three paths, in the order of the tables. */
 export const PATHS = ["three-call", "edge", "near"] as const;
@@ -95,6 +97,20 @@ export function modelMs(plan: TopologyPlan, path: TopologyPath, size: number): n
       return (setup + 1) * clientRttMs + 3 * awsRttMs + transfer;
     }
   }
+}
+
+/**
+ * Makes the worker use its upstream connections now, so that they are warm for the next
+ * upload, as in a worker in use: one small upload, straight to the worker (not through the
+ * client's link), untimed. workerd drops pooled connections idle for about 5 s, and the local
+ * S3 closes them after 5 s, so without it a path used every few seconds would find them cold.
+ *
+ * @param topology The worker topology.
+ * @param chat A chat on its stack.
+ */
+export async function keepWarm(topology: WorkerTopology, chat: ChatSession): Promise<void> {
+  const outcome = await putThroughWorker(topology.worker.url, chat, { size: 1024, seed: 1 });
+  if (outcome.error) throw new Error(`keeping the worker's connections warm: ${outcome.error}`);
 }
 
 /**

@@ -19,6 +19,7 @@ import { bodyStream } from "../body.ts";
 import { type UploadOutcome, verifyUpload } from "../uploads.ts";
 import {
   ConnectionTally,
+  keepWarm,
   launchTopologies,
   pathLabel,
   PATHS,
@@ -27,6 +28,7 @@ import {
 } from "../topologies.ts";
 import { topologyNotes, topologyRows } from "./topology.ts";
 import { mibText } from "./throughput.ts";
+import type { ChatSession } from "../../local/chat.ts";
 
 const CHATJS = new URL(
   "../../node_modules/amazon-connect-chatjs/dist/amazon-connect-chat.js",
@@ -97,9 +99,9 @@ export async function browserFigure(
       args: [...CHROMIUM_ARGS],
       headless: true,
     });
-    const tokens = {
-      edge: (await topologies.edge.stack.openChat()).connectionToken,
-      near: (await topologies.near.stack.openChat()).connectionToken,
+    const chats = {
+      edge: await topologies.edge.stack.openChat(),
+      near: await topologies.near.stack.openChat(),
     };
     // One warm-up per path opens the workers' upstream connections, which they keep.
     const warmups = 1;
@@ -115,7 +117,7 @@ export async function browserFigure(
             page.origin,
             path,
             body,
-            tokens,
+            chats,
           );
           if (i >= 0) samples.push({ size, path, ms: outcome.ms, error: outcome.error });
           if (outcome.error) log(`browser ${mibText(size)} ${path} #${i}: ERROR ${outcome.error}`);
@@ -145,9 +147,8 @@ export async function browserFigure(
       "Cross-origin, the browser sends CORS preflights: chatjs one before each of its three " +
       "calls, the page one before its PUT. The time runs from the call to its settling, " +
       "measured in the page (performance.now), with the file already in memory.",
-      `Each path uploads ${t.browserUploads} bodies per size after one warm-up (which opens ` +
-      "the workers' upstream connections), interleaved and rotated; every upload is checked " +
-      "in S3 afterwards (size, MD5, completion).",
+      `Each path uploads ${t.browserUploads} bodies per size after one warm-up, interleaved ` +
+      "and rotated; every upload is checked in S3 afterwards (size, MD5, completion).",
       "Connections opened per timed upload, counted at the proxies (for (a), chatjs's " +
       `connect() and its websocket included): ${tally.describe()}.`,
       ...topologyNotes(t).slice(1),
@@ -163,7 +164,7 @@ async function uploadInBrowser(
   origin: string,
   path: TopologyPath,
   body: { size: number; seed: number },
-  tokens: { edge: string; near: string },
+  chats: { edge: ChatSession; near: ChatSession },
 ): Promise<UploadOutcome> {
   const stack = path === "three-call" ? topologies.direct : topologies[path].stack;
   const context = await browser.newContext();
@@ -194,10 +195,11 @@ async function uploadInBrowser(
         name,
       });
     } else {
+      await keepWarm(topologies[path], chats[path]);
       outcome = await page.evaluate(workerUpload, {
         moduleUrl: `${origin}/browser.js`,
         endpoint: topologies[path].front.url,
-        token: tokens[path],
+        token: chats[path].connectionToken,
         bodyUrl,
         name,
       });

@@ -14,6 +14,7 @@ import { createParticipantClient } from "../../src/client.ts";
 import { mibText } from "./throughput.ts";
 import {
   ConnectionTally,
+  keepWarm,
   launchTopologies,
   modelMs,
   pathLabel,
@@ -99,6 +100,7 @@ async function upload(
     }
   }
   const { stack, front } = topologies[path];
+  await keepWarm(topologies[path], chat);
   return await verifyUpload(stack, await putThroughWorker(front.url, chat, body), body, true);
 }
 
@@ -215,8 +217,9 @@ export function topologyNotes(t: Plan["topology"]): string[] {
     "short links are not limited (loopback). The proxies speak plain HTTP, so TLS is " +
     `modelled: every new connection pays ${t.setupRoundTrips} round trips of its link ` +
     "before its first byte (TCP's handshake and TLS 1.3's); a kept-alive connection pays " +
-    "nothing more. The worker's upstream connections are kept warm by uploads before the " +
-    "timed ones, as a worker in use keeps them. Not modelled: TCP slow start (a new long " +
+    "nothing more. The worker's upstream connections are kept warm, as in a worker in use: " +
+    "a small untimed upload straight to the worker just before each timed one (workerd " +
+    "drops pooled connections idle for about 5 s here). Not modelled: TCP slow start (a new long " +
     "connection would need several more round trips to reach full speed on 1 MiB and up: " +
     "that would cost (a) and (c) more than (b), whose long link is the worker's warm one), " +
     "packet loss, and the real services' processing times (the local ones are used).",
