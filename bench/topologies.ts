@@ -197,76 +197,80 @@ export async function launchTopologies(
 /** A link whose new connections {@link ConnectionTally} counts, and how to read its count. */
 interface CountedLink {
   name: string;
+  path: TopologyPath;
   count(topologies: Topologies, stacks: Map<BenchStack, { service: number; s3: number }>): number;
 }
 
 const atStack = (
   name: string,
+  path: TopologyPath,
   stack: (t: Topologies) => BenchStack,
   side: "service" | "s3",
-): CountedLink => ({ name, count: (t, stacks) => stacks.get(stack(t))![side] });
+): CountedLink => ({ name, path, count: (t, stacks) => stacks.get(stack(t))![side] });
 
-const atFront = (name: string, front: (t: Topologies) => TcpProxy): CountedLink => ({
-  name,
-  count: (t) => front(t).stats.connections,
-});
+const atFront = (
+  name: string,
+  path: TopologyPath,
+  front: (t: Topologies) => TcpProxy,
+): CountedLink => ({ name, path, count: (t) => front(t).stats.connections });
 
 const LINKS: CountedLink[] = [
-  atStack("(a) client→service", (t) => t.direct, "service"),
-  atStack("(a) client→S3", (t) => t.direct, "s3"),
-  atFront("(b) client→worker", (t) => t.edge.front),
-  atStack("(b) worker→service", (t) => t.edge.stack, "service"),
-  atStack("(b) worker→S3", (t) => t.edge.stack, "s3"),
-  atFront("(c) client→worker", (t) => t.near.front),
-  atStack("(c) worker→service", (t) => t.near.stack, "service"),
-  atStack("(c) worker→S3", (t) => t.near.stack, "s3"),
+  atStack("(a) client→service", "three-call", (t) => t.direct, "service"),
+  atStack("(a) client→S3", "three-call", (t) => t.direct, "s3"),
+  atFront("(b) client→worker", "edge", (t) => t.edge.front),
+  atStack("(b) worker→service", "edge", (t) => t.edge.stack, "service"),
+  atStack("(b) worker→S3", "edge", (t) => t.edge.stack, "s3"),
+  atFront("(c) client→worker", "near", (t) => t.near.front),
+  atStack("(c) worker→service", "near", (t) => t.near.stack, "service"),
+  atStack("(c) worker→S3", "near", (t) => t.near.stack, "s3"),
 ];
 
 /**
- * Counts the connections each link's proxy accepts while uploads are timed: a new connection
- * pays the set-up round trips, so this shows which paths paid them and which reused a warm
+ * Counts the connections each link's proxy accepts during timed uploads: a new connection
+ * pays the set-up round trips, so this shows which paths paid them and which found a warm
  * connection.
  *
  * @example
  * ```ts ignore
- * const tally = new ConnectionTally();
- * await tally.start(topologies);
- * // ... 10 uploads per path ...
- * await tally.stop(topologies, 10);
+ * const tally = new ConnectionTally(topologies);
+ * const outcome = await tally.around("edge", () => putThroughWorker(url, chat, body));
  * console.log(tally.describe());
  * ```
  */
 export class ConnectionTally {
-  #opened: number[] = LINKS.map(() => 0);
-  #uploads = 0;
-  #before: number[] = [];
+  readonly #topologies: Topologies;
+  readonly #opened: number[] = LINKS.map(() => 0);
+  readonly #uploads = new Map<TopologyPath, number>();
 
-  /**
-   * Notes the counts before timed uploads.
-   *
-   * @param topologies The running topologies.
-   */
-  async start(topologies: Topologies): Promise<void> {
-    this.#before = await counts(topologies);
+  /** @param topologies The running topologies. */
+  constructor(topologies: Topologies) {
+    this.#topologies = topologies;
   }
 
   /**
-   * Adds what was opened since {@link ConnectionTally.start}, over `uploads` uploads per path.
+   * Runs one upload on a path and counts the connections its links accepted meanwhile.
    *
-   * @param topologies The running topologies.
-   * @param uploads The uploads made on each path since the start.
+   * @param path The path the upload takes.
+   * @param upload The upload.
+   * @returns What the upload returned.
    */
-  async stop(topologies: Topologies, uploads: number): Promise<void> {
-    const after = await counts(topologies);
-    after.forEach((n, i) => (this.#opened[i] += n - this.#before[i]));
-    this.#uploads += uploads;
+  async around<T>(path: TopologyPath, upload: () => Promise<T>): Promise<T> {
+    const before = await counts(this.#topologies);
+    const result = await upload();
+    const after = await counts(this.#topologies);
+    LINKS.forEach((link, i) => {
+      if (link.path === path) this.#opened[i] += after[i] - before[i];
+    });
+    this.#uploads.set(path, (this.#uploads.get(path) ?? 0) + 1);
+    return result;
   }
 
   /** Connections opened per upload, by link, such as `{"(a) client→S3": 1}`. */
   perUpload(): Record<string, number> {
-    return Object.fromEntries(
-      LINKS.map((link, i) => [link.name, this.#uploads ? this.#opened[i] / this.#uploads : 0]),
-    );
+    return Object.fromEntries(LINKS.map((link, i) => {
+      const uploads = this.#uploads.get(link.path) ?? 0;
+      return [link.name, uploads ? this.#opened[i] / uploads : 0];
+    }));
   }
 
   /** The counts per upload as a sentence fragment. */

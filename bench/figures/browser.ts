@@ -85,8 +85,8 @@ export async function browserFigure(
   const page = await startPageServer();
   let topologies: Topologies | undefined;
   let browser: Browser | undefined;
+  let tally: ConnectionTally | undefined;
   const samples: BrowserSample[] = [];
-  const tally = new ConnectionTally();
   try {
     topologies = await launchTopologies(
       t,
@@ -94,6 +94,7 @@ export async function browserFigure(
       plan.launcher,
       page.origin,
     );
+    tally = new ConnectionTally(topologies);
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       args: [...CHROMIUM_ARGS],
@@ -107,7 +108,6 @@ export async function browserFigure(
     const warmups = 1;
     for (const size of t.browserSizes) {
       for (let i = -warmups; i < t.browserUploads; i++) {
-        if (i === 0) await tally.start(topologies);
         const body = { size, seed: 30_000 + size % 997 + i };
         const order = PATHS.map((_, k) => PATHS[(k + i + warmups) % PATHS.length]);
         for (const path of order) {
@@ -118,12 +118,12 @@ export async function browserFigure(
             path,
             body,
             chats,
+            i >= 0 ? tally : undefined,
           );
           if (i >= 0) samples.push({ size, path, ms: outcome.ms, error: outcome.error });
           if (outcome.error) log(`browser ${mibText(size)} ${path} #${i}: ERROR ${outcome.error}`);
         }
       }
-      await tally.stop(topologies, t.browserUploads);
       log(`browser ${mibText(size)}: ${t.browserUploads} uploads per path`);
     }
   } finally {
@@ -150,10 +150,10 @@ export async function browserFigure(
       `Each path uploads ${t.browserUploads} bodies per size after one warm-up, interleaved ` +
       "and rotated; every upload is checked in S3 afterwards (size, MD5, completion).",
       "Connections opened per timed upload, counted at the proxies (for (a), chatjs's " +
-      `connect() and its websocket included): ${tally.describe()}.`,
+      `connect() and its websocket included): ${tally!.describe()}.`,
       ...topologyNotes(t).slice(1),
     ],
-    data: { samples, connections: tally.perUpload() },
+    data: { samples, connections: tally!.perUpload() },
   };
 }
 
@@ -165,7 +165,9 @@ async function uploadInBrowser(
   path: TopologyPath,
   body: { size: number; seed: number },
   chats: { edge: ChatSession; near: ChatSession },
+  tally: ConnectionTally | undefined,
 ): Promise<UploadOutcome> {
+  const counted = <T>(run: () => Promise<T>) => tally ? tally.around(path, run) : run();
   const stack = path === "three-call" ? topologies.direct : topologies[path].stack;
   const context = await browser.newContext();
   let outcome: PageOutcome;
@@ -184,25 +186,29 @@ async function uploadInBrowser(
           ParticipantDetails: { DisplayName: "Customer" },
         }),
       }).then((r) => r.json());
-      outcome = await page.evaluate(chatjsUpload, {
-        endpoint: stack.participantUrl,
-        chatDetails: {
-          ContactId: started.ContactId,
-          ParticipantId: started.ParticipantId,
-          ParticipantToken: started.ParticipantToken,
-        },
-        bodyUrl,
-        name,
-      });
+      outcome = await counted(() =>
+        page.evaluate(chatjsUpload, {
+          endpoint: stack.participantUrl,
+          chatDetails: {
+            ContactId: started.ContactId,
+            ParticipantId: started.ParticipantId,
+            ParticipantToken: started.ParticipantToken,
+          },
+          bodyUrl,
+          name,
+        })
+      );
     } else {
       await keepWarm(topologies[path], chats[path]);
-      outcome = await page.evaluate(workerUpload, {
-        moduleUrl: `${origin}/browser.js`,
-        endpoint: topologies[path].front.url,
-        token: chats[path].connectionToken,
-        bodyUrl,
-        name,
-      });
+      outcome = await counted(() =>
+        page.evaluate(workerUpload, {
+          moduleUrl: `${origin}/browser.js`,
+          endpoint: topologies[path].front.url,
+          token: chats[path].connectionToken,
+          bodyUrl,
+          name,
+        })
+      );
     }
   } catch (error) {
     outcome = {

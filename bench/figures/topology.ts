@@ -47,7 +47,7 @@ export async function topologyFigure(
   const maxAttachmentBytes = Math.max(...t.sizes);
   const topologies = await launchTopologies(t, maxAttachmentBytes, plan.launcher);
   const samples: TopologySample[] = [];
-  const counts = new ConnectionTally();
+  const counts = new ConnectionTally(topologies);
   try {
     const chats = {
       "three-call": await topologies.direct.openChat(),
@@ -59,16 +59,20 @@ export async function topologyFigure(
     const warmups = 2;
     for (const size of t.sizes) {
       for (let i = -warmups; i < t.uploads; i++) {
-        if (i === 0) await counts.start(topologies);
         const body = { size, seed: 20_000 + size % 997 + i };
         const order = PATHS.map((_, k) => PATHS[(k + i + warmups) % PATHS.length]);
         for (const path of order) {
-          const outcome = await upload(topologies, path, chats[path], body);
+          const outcome = await upload(
+            topologies,
+            path,
+            chats[path],
+            body,
+            i >= 0 ? counts : undefined,
+          );
           if (i >= 0) samples.push({ size, path, ms: outcome.ms, error: outcome.error });
           if (outcome.error) log(`topology ${mibText(size)} ${path} #${i}: ERROR ${outcome.error}`);
         }
       }
-      await counts.stop(topologies, t.uploads);
       log(`topology ${mibText(size)}: ${t.uploads} uploads per path`);
     }
   } finally {
@@ -83,7 +87,9 @@ async function upload(
   path: TopologyPath,
   chat: ChatSession,
   body: { size: number; seed: number },
+  tally: ConnectionTally | undefined,
 ): Promise<UploadOutcome> {
+  const timed = <T>(run: () => Promise<T>) => tally ? tally.around(path, run) : run();
   if (path === "three-call") {
     const stack = topologies.direct;
     // New connections for this upload only, as a client's first upload opens them: Start and
@@ -94,14 +100,16 @@ async function upload(
         endpoint: stack.participantUrl,
         fetch: (input, init) => fetch(input, { ...init, client: connections }),
       });
-      return await verifyUpload(stack, await threeCalls(stack, chat, body, client), body, true);
+      const outcome = await timed(() => threeCalls(stack, chat, body, client));
+      return await verifyUpload(stack, outcome, body, true);
     } finally {
       connections.close();
     }
   }
   const { stack, front } = topologies[path];
   await keepWarm(topologies[path], chat);
-  return await verifyUpload(stack, await putThroughWorker(front.url, chat, body), body, true);
+  const outcome = await timed(() => putThroughWorker(front.url, chat, body));
+  return await verifyUpload(stack, outcome, body, true);
 }
 
 /**
