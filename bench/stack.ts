@@ -30,6 +30,8 @@ export interface BenchStack extends StackInfo {
   remove(attachmentId: string): Promise<void>;
   /** The connections each proxy has accepted so far (0 without latency: no proxies). */
   connections(): Promise<{ service: number; s3: number }>;
+  /** Cuts the proxies' open connections: the next calls through them open new ones. */
+  cutConnections(): Promise<void>;
   /** Stops both processes. */
   close(): Promise<void>;
 }
@@ -96,6 +98,9 @@ export async function launchStack(
     stored: (attachmentId) => control("/verify", attachmentId) as Promise<StoredObject>,
     timings: () => control("/timings"),
     connections: () => control("/connections"),
+    cutConnections: async () => {
+      await control("/cut");
+    },
     remove: async (attachmentId) => {
       await control("/delete", attachmentId);
     },

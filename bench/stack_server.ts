@@ -12,7 +12,7 @@
  * the stored object's size and ETag (MD5) and whether the attachment was completed; and
  * `POST /timings`: the service's handling time of each call by operation, in ms, since the
  * last ask; and `POST /connections`: the connections each proxy has accepted so far
- * (`{"service": n, "s3": n}`).
+ * (`{"service": n, "s3": n}`); and `POST /cut`: cuts the proxies' open connections.
  *
  * @module
  */
@@ -118,6 +118,12 @@ if (import.meta.main) {
         const answer = Object.fromEntries(timings);
         timings.clear();
         return Response.json(answer);
+      }
+      if (path === "/cut") {
+        // No fault queued (count 0): only the open connections are cut, as a server closes
+        // idle ones, so that the next request through the proxy opens a new connection.
+        for (const proxy of proxies) proxy.inject({ kind: "stall" }, 0);
+        return Response.json({ cut: true });
       }
       if (path === "/connections") {
         const [service, s3] = proxies.map((p) => p.stats.connections);

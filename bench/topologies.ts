@@ -25,11 +25,30 @@ import type { Launcher } from "./workers.ts";
 import { putThroughWorker } from "./uploads.ts";
 import type { ChatSession } from "../local/chat.ts";
 
-/** The three paths, in the order of the tables. */
-export const PATHS = ["three-call", "edge", "near"] as const;
+/**
+ * The paths, in the order of the tables: (a), (b), (c), then (b) and (c) again with the
+ * worker's upstream connections cold.
+ */
+export const PATHS = ["three-call", "edge", "near", "edge-cold", "near-cold"] as const;
 
 /** A path's id. */
 export type TopologyPath = typeof PATHS[number];
+
+/** The three topologies, the workers' upstream connections warm. */
+export const WARM_PATHS = ["three-call", "edge", "near"] as const satisfies TopologyPath[];
+
+/** One of {@link WARM_PATHS}. */
+export type WarmPath = typeof WARM_PATHS[number];
+
+/**
+ * The worker a path goes through.
+ *
+ * @param path A worker path.
+ * @returns `edge` or `near`.
+ */
+export function workerOf(path: Exclude<TopologyPath, "three-call">): "edge" | "near" {
+  return path.startsWith("edge") ? "edge" : "near";
+}
 
 /** A worker topology: the worker, the proxy the client reaches it through, and its AWS. */
 export interface WorkerTopology {
@@ -66,18 +85,23 @@ export function pathLabel(plan: TopologyPlan, path: TopologyPath): string {
     case "three-call":
       return `(a) client's three calls (client↔AWS ${plan.clientAwsRttMs} ms)`;
     case "edge":
-      return `(b) worker at the user's edge (client↔worker ${plan.edge.clientRttMs} ms, ` +
-        `worker↔AWS ${plan.edge.awsRttMs} ms)`;
+    case "edge-cold":
+      return `(b) worker at the user's edge${
+        path === "edge" ? "" : ", its AWS connections cold"
+      } ` +
+        `(client↔worker ${plan.edge.clientRttMs} ms, worker↔AWS ${plan.edge.awsRttMs} ms)`;
     case "near":
-      return `(c) worker next to AWS (client↔worker ${plan.near.clientRttMs} ms, ` +
-        `worker↔AWS ${plan.near.awsRttMs} ms)`;
+    case "near-cold":
+      return `(c) worker next to AWS${path === "near" ? "" : ", its AWS connections cold"} ` +
+        `(client↔worker ${plan.near.clientRttMs} ms, worker↔AWS ${plan.near.awsRttMs} ms)`;
   }
 }
 
 /**
  * What the model predicts for one upload of `size` bytes on a path, in ms: the round trips
- * each path pays (set-up of the client's new connections included, the worker's upstream
- * connections warm) and the body's time on the long link. No processing time.
+ * each path pays (set-up of the client's new connections included, and of the worker's two
+ * upstream connections where they are cold) and the body's time on the long link. No
+ * processing time.
  *
  * @param plan The topology plan.
  * @param path The path.
@@ -91,10 +115,11 @@ export function modelMs(plan: TopologyPlan, path: TopologyPath, size: number): n
     case "three-call":
       // Start on a new connection, the PUT on another new one, Complete on the first.
       return (setup + 1 + setup + 1 + 1) * plan.clientAwsRttMs + transfer;
-    case "edge":
-    case "near": {
-      const { clientRttMs, awsRttMs } = plan[path];
-      return (setup + 1) * clientRttMs + 3 * awsRttMs + transfer;
+    default: {
+      const { clientRttMs, awsRttMs } = plan[workerOf(path)];
+      // Cold: the connection to the service (Start, then Complete) and the one to S3 are new.
+      const cold = path.endsWith("-cold") ? 2 * setup * awsRttMs : 0;
+      return (setup + 1) * clientRttMs + 3 * awsRttMs + cold + transfer;
     }
   }
 }
@@ -217,12 +242,15 @@ const atFront = (
 const LINKS: CountedLink[] = [
   atStack("(a) client→service", "three-call", (t) => t.direct, "service"),
   atStack("(a) client→S3", "three-call", (t) => t.direct, "s3"),
-  atFront("(b) client→worker", "edge", (t) => t.edge.front),
-  atStack("(b) worker→service", "edge", (t) => t.edge.stack, "service"),
-  atStack("(b) worker→S3", "edge", (t) => t.edge.stack, "s3"),
-  atFront("(c) client→worker", "near", (t) => t.near.front),
-  atStack("(c) worker→service", "near", (t) => t.near.stack, "service"),
-  atStack("(c) worker→S3", "near", (t) => t.near.stack, "s3"),
+  ...(["edge", "near", "edge-cold", "near-cold"] as const).flatMap((path) => {
+    const worker = workerOf(path);
+    const tag = `(${worker === "edge" ? "b" : "c"}${path.endsWith("-cold") ? ", cold" : ""})`;
+    return [
+      atFront(`${tag} client→worker`, path, (t) => t[worker].front),
+      atStack(`${tag} worker→service`, path, (t) => t[worker].stack, "service"),
+      atStack(`${tag} worker→S3`, path, (t) => t[worker].stack, "s3"),
+    ];
+  }),
 ];
 
 /**
@@ -265,12 +293,14 @@ export class ConnectionTally {
     return result;
   }
 
-  /** Connections opened per upload, by link, such as `{"(a) client→S3": 1}`. */
+  /** Connections opened per upload, by link, such as `{"(a) client→S3": 1}` (paths run). */
   perUpload(): Record<string, number> {
-    return Object.fromEntries(LINKS.map((link, i) => {
-      const uploads = this.#uploads.get(link.path) ?? 0;
-      return [link.name, uploads ? this.#opened[i] / uploads : 0];
-    }));
+    return Object.fromEntries(
+      LINKS.flatMap((link, i) => {
+        const uploads = this.#uploads.get(link.path) ?? 0;
+        return uploads ? [[link.name, this.#opened[i] / uploads]] : [];
+      }),
+    );
   }
 
   /** The counts per upload as a sentence fragment. */
@@ -286,4 +316,17 @@ async function counts(topologies: Topologies): Promise<number[]> {
     stacks.set(stack, await stack.connections());
   }
   return LINKS.map((link) => link.count(topologies, stacks));
+}
+
+/**
+ * Cuts the worker's upstream connections, as after an idle spell (workerd drops pooled
+ * connections idle for about 5 s here, and servers close idle ones), so that the next upload
+ * opens new ones and pays their set-up.
+ *
+ * @param topology The worker topology.
+ */
+export async function coolDown(topology: WorkerTopology): Promise<void> {
+  await topology.stack.cutConnections();
+  // Time for workerd to see its pooled connections closed before the next request.
+  await new Promise((resolve) => setTimeout(resolve, 50));
 }

@@ -22,9 +22,10 @@ import {
   keepWarm,
   launchTopologies,
   pathLabel,
-  PATHS,
   type Topologies,
   type TopologyPath,
+  WARM_PATHS,
+  type WarmPath,
 } from "../topologies.ts";
 import { topologyNotes, topologyRows } from "./topology.ts";
 import { mibText } from "./throughput.ts";
@@ -63,7 +64,7 @@ export async function browserFigure(
   log: (line: string) => void,
 ): Promise<FigureResult> {
   const t = plan.topology;
-  const labels: Record<TopologyPath, string> = {
+  const labels: Partial<Record<TopologyPath, string>> = {
     "three-call": `(a) chatjs sendAttachment, three calls (client↔AWS ${t.clientAwsRttMs} ms)`,
     edge: `${pathLabel(t, "edge")}: src/browser.ts uploadAttachment`,
     near: `${pathLabel(t, "near")}: src/browser.ts uploadAttachment`,
@@ -109,7 +110,7 @@ export async function browserFigure(
     for (const size of t.browserSizes) {
       for (let i = -warmups; i < t.browserUploads; i++) {
         const body = { size, seed: 30_000 + size % 997 + i };
-        const order = PATHS.map((_, k) => PATHS[(k + i + warmups) % PATHS.length]);
+        const order = WARM_PATHS.map((_, k) => WARM_PATHS[(k + i + warmups) % WARM_PATHS.length]);
         for (const path of order) {
           const outcome = await uploadInBrowser(
             browser,
@@ -133,7 +134,7 @@ export async function browserFigure(
   }
   return {
     figure: "browser",
-    rows: topologyRows("browser", t, t.browserSizes, samples, labels, false),
+    rows: topologyRows("browser", t, t.browserSizes, samples, WARM_PATHS, labels, false),
     notes: [
       `In headless Chromium (${CHROMIUM_PATH}, driven by playwright-core), the same three ` +
       "topologies as the topology figure, from a page on another origin. (a) is " +
@@ -162,7 +163,7 @@ async function uploadInBrowser(
   browser: Browser,
   topologies: Topologies,
   origin: string,
-  path: TopologyPath,
+  path: WarmPath,
   body: { size: number; seed: number },
   chats: { edge: ChatSession; near: ChatSession },
   tally: ConnectionTally | undefined,

@@ -14,6 +14,7 @@ import { createParticipantClient } from "../../src/client.ts";
 import { mibText } from "./throughput.ts";
 import {
   ConnectionTally,
+  coolDown,
   keepWarm,
   launchTopologies,
   modelMs,
@@ -21,6 +22,7 @@ import {
   PATHS,
   type Topologies,
   type TopologyPath,
+  workerOf,
 } from "../topologies.ts";
 import type { ChatSession } from "../../local/chat.ts";
 
@@ -49,10 +51,14 @@ export async function topologyFigure(
   const samples: TopologySample[] = [];
   const counts = new ConnectionTally(topologies);
   try {
-    const chats = {
+    const edge = await topologies.edge.stack.openChat();
+    const near = await topologies.near.stack.openChat();
+    const chats: Record<TopologyPath, ChatSession> = {
       "three-call": await topologies.direct.openChat(),
-      edge: await topologies.edge.stack.openChat(),
-      near: await topologies.near.stack.openChat(),
+      edge,
+      near,
+      "edge-cold": edge,
+      "near-cold": near,
     };
     // Warm-ups open the worker's upstream connections, which it keeps, as a worker in use
     // does; the client's connections are new for every upload.
@@ -106,8 +112,10 @@ async function upload(
       connections.close();
     }
   }
-  const { stack, front } = topologies[path];
-  await keepWarm(topologies[path], chat);
+  const worker = topologies[workerOf(path)];
+  const { stack, front } = worker;
+  if (path.endsWith("-cold")) await coolDown(worker);
+  else await keepWarm(worker, chat);
   const outcome = await timed(() => putThroughWorker(front.url, chat, body));
   return await verifyUpload(stack, outcome, body, true);
 }
@@ -120,6 +128,7 @@ async function upload(
  * @param plan The topology plan.
  * @param sizes The sizes measured.
  * @param samples The timed uploads.
+ * @param paths The paths measured, the three-call baseline first.
  * @param labels The label of each path in this figure.
  * @param model Whether to show the model's figure beside each measurement.
  * @returns The rows.
@@ -129,7 +138,8 @@ export function topologyRows(
   plan: Plan["topology"],
   sizes: number[],
   samples: { size: number; path: TopologyPath; ms: number; error?: string }[],
-  labels: Record<TopologyPath, string>,
+  paths: readonly TopologyPath[],
+  labels: Partial<Record<TopologyPath, string>>,
   model = true,
 ): Row[] {
   const rows: Row[] = [];
@@ -158,7 +168,7 @@ export function topologyRows(
       verdict: base.errors ? "missed" : "info",
       miss: base.errors ? `${base.errors} errors` : undefined,
     });
-    for (const path of ["edge", "near"] as const) {
+    for (const path of paths.filter((p) => p !== "three-call")) {
       const s = stats(size, path);
       const ratio = s.p50 / base.p50;
       const saved = base.p50 - s.p50;
@@ -190,7 +200,7 @@ function summarize(
   >;
   return {
     figure: "topology",
-    rows: topologyRows("topology", t, t.sizes, samples, labels),
+    rows: topologyRows("topology", t, t.sizes, samples, PATHS, labels),
     notes: topologyNotes(t).concat(
       `Each path uploads ${t.uploads} bodies per size (after 2 warm-ups), interleaved and ` +
         "rotated; p50 is reported with min, max and the model's figure (the round trips and " +
@@ -198,6 +208,14 @@ function summarize(
         "afterwards (size, MD5, completion). The client is Deno: the three calls are the " +
         "project's sendAttachment on a connection pool of their own per upload; the worker " +
         "path is one PUT on a new connection.",
+      'The rows marked "its AWS connections cold" run (b) and (c) again with the ' +
+        "worker's upstream connections cut just before the upload, as after an idle spell " +
+        "(workerd drops pooled connections idle for about 5 s here, and servers close idle " +
+        `ones): its connection to the service and its connection to S3 then each pay ` +
+        `${t.setupRoundTrips} round trips of the worker↔AWS link — ` +
+        `${2 * t.setupRoundTrips * t.edge.awsRttMs} ms at the edge, ` +
+        `${2 * t.setupRoundTrips * t.near.awsRttMs} ms next to AWS. How warm they are on ` +
+        "Cloudflare depends on the traffic through that data center.",
       `Connections opened per timed upload, counted at the proxies: ${counts.describe()}.`,
     ),
     data: { samples, connections: counts.perUpload() },
