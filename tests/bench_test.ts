@@ -54,11 +54,12 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.equal(measures("concurrency").length, 5);
     assert.equal(measures("bundle").length, 3);
     assert.equal(measures("coldstart").length, 4);
-    // topology: per size, the three-call baseline and the worker at the edge and next to AWS;
-    // browser: the same in Chromium (one row saying why where there is none).
+    // topology: per size, the three-call baseline and the worker at the edge and next to AWS,
+    // each with its upstream connections warm and cold; browser: the baseline and both
+    // workers, warm, in Chromium (one row saying why where there is none).
     const topology = (report.plan as { topology: { sizes: number[]; browserSizes: number[] } })
       .topology;
-    assert.equal(measures("topology").length, 3 * topology.sizes.length);
+    assert.equal(measures("topology").length, 5 * topology.sizes.length);
     assert.equal(measures("browser").length, hasChromium ? 3 * topology.browserSizes.length : 1);
     // Every upload was checked against S3 (size, MD5, completion) and none failed.
     const failures: string[] = [];
