@@ -74,7 +74,7 @@ export interface TopologyPlan {
   uploads: number;
   /** Body sizes in the browser. */
   browserSizes: number[];
-  /** Uploads per size and path in the browser (each in a fresh browser profile). */
+  /** Uploads per size and path in the browser (each in a fresh browser context). */
   browserUploads: number;
   /** (a) The client's round trip to AWS. */
   clientAwsRttMs: number;

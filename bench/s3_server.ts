@@ -3,8 +3,9 @@
  * Service do not share a CPU, so here they do not share a thread either.
  *
  * Run: `deno run -A bench/s3_server.ts [origins]`, with the origins the bucket's CORS rule
- * allows, comma-separated, where browsers upload to it. Prints one JSON line (`{"url": ..., "bucket": ...}`)
- * once ready; stops on SIGTERM or when stdin closes, removing its data.
+ * allows, comma-separated, where browsers upload to it. Prints one JSON line
+ * (`{"url": ..., "bucket": ...}`) once ready; stops on SIGTERM or when stdin closes, removing
+ * its data.
  *
  * @module
  */
