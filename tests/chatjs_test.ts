@@ -21,7 +21,7 @@ import {
   sendFile,
   startChatContact,
 } from "./_chat_socket.ts";
-import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";
+import { ignoreWithoutChromium, launchBrowser } from "../testing/browser.ts";
 import { bannerField, onFreePorts, start } from "./_start.ts";
 import { eventually } from "./_wait.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";

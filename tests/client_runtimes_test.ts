@@ -13,7 +13,7 @@ import { createParticipantClient } from "../src/_core/client.ts";
 import { listAttachments } from "../src/_library/transcript.ts";
 import { bundleForBrowser } from "../worker/_build/page_script.ts";
 import type { ScenarioInput, ScenarioReport, SeenError } from "./_client_scenario.ts";
-import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";
+import { ignoreWithoutChromium, launchBrowser } from "../testing/browser.ts";
 import { runCommand } from "./_run.ts";
 
 const SCENARIO = new URL("./_client_scenario.ts", import.meta.url);

@@ -14,14 +14,16 @@ import { createApp } from "../worker/app.ts";
 import { ConfigError, parseConfig } from "../worker/config.ts";
 import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import {
-  ARTIFACTS_DIR,
   ignoreWithoutChromium,
   launchBrowser,
   type Page,
   type TestBrowser,
-} from "./_browser.ts";
+} from "../testing/browser.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { workerFetch } from "./_worker_contract.ts";
+
+/** Where the screenshots go (gitignored). */
+const ARTIFACTS_DIR = new URL("./artifacts/", import.meta.url);
 
 const MB = 1024 * 1024;
 
