@@ -7,14 +7,9 @@ import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, type ParticipantResult } from "../src/_core/client.ts";
 import type { ParticipantServiceError } from "../src/_core/upstream.ts";
-import {
-  armFault,
-  callCounts,
-  clearFaults,
-  putUpload,
-  randomBytes,
-  recordingFetch,
-} from "./_support.ts";
+import { armFault, callCounts, clearFaults } from "../local/faults.ts";
+import { putUpload, recordingFetch } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
 
 /** Asserts that a call failed with `name` and `status`, with a message and a request id. */
 function assertError(

@@ -5,8 +5,8 @@
  * concurrency limit is the limit).
  */
 import assert from "node:assert/strict";
-import { readWranglerConfig } from "../local/wrangler.ts";
-import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { wranglerSettings } from "../testing/wrangler.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 /**
@@ -37,9 +37,8 @@ async function burst(url: string, token: string, count: number) {
 const common = { participantUrl: "http://127.0.0.1:9", uploadHosts: ["127.0.0.1:9"] };
 
 Deno.test("wrangler.jsonc declares the per-token rate limit as a ratelimit binding", () => {
-  const config = readWranglerConfig();
-  assert.deepEqual(config.ratelimits, [
-    { name: "RATE_LIMITER", namespace_id: "1001", simple: { limit: 30, period: 10 } },
+  assert.deepEqual(wranglerSettings().rateLimits, [
+    { name: "RATE_LIMITER", namespaceId: "1001", limit: 30, period: 10 },
   ]);
 });
 

@@ -10,8 +10,9 @@ import { headObject } from "../local/presign.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { AttachmentError, createParticipantClient, uploadAttachment } from "../src/mod.ts";
-import { randomBytes, type Rig, sha256, startRig } from "./_support.ts";
-import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { type Rig, startRig } from "./_rig.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];

@@ -17,8 +17,9 @@ import {
 } from "../src/mod.ts";
 import { lookTimes } from "../src/_core/scan.ts";
 import { preferredWait } from "../worker/prefer.ts";
-import { randomBytes, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { randomBytes } from "../testing/data.ts";
+import { startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 /** The EICAR test string, from two halves so that no scanner flags this file. */

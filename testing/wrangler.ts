@@ -1,11 +1,13 @@
 /**
- * Runs the upload worker in workerd through `wrangler dev --local`, as a child process.
+ * The worker's wrangler configuration (`worker/wrangler.jsonc`, read once, comments and all),
+ * and running the upload worker in workerd through `wrangler dev --local`, as a child process.
  *
  * @module
  */
 
 import { textLines } from "./lines.ts";
 import { freePort, saysAddressInUse } from "./ports.ts";
+import { stopProcess } from "./processes.ts";
 
 /** The wrangler release the project runs (the newest that runs on Node 20). */
 export const WRANGLER = "npm:wrangler@4.86.0";
@@ -13,6 +15,97 @@ export const WRANGLER = "npm:wrangler@4.86.0";
 /** The worker's wrangler configuration. */
 export const WRANGLER_CONFIG: string = new URL("../worker/wrangler.jsonc", import.meta.url)
   .pathname;
+
+/** What a wrangler configuration sets for the runtime. */
+export interface WranglerSettings {
+  /** `compatibility_date`, such as `2026-04-01`. */
+  compatibilityDate: string;
+  /** `compatibility_flags`. */
+  compatibilityFlags: string[];
+  /** `vars`, as strings. */
+  vars: Record<string, string>;
+  /** `assets`: the static assets' folder (resolved from the file), binding and routing. */
+  assets?: { directory: string; binding?: string; runWorkerFirst: boolean };
+  /** `ratelimits`: each rate-limiting binding, with its simple limit per period (seconds). */
+  rateLimits: { name: string; namespaceId: string; limit: number; period: number }[];
+}
+
+/**
+ * Reads the runtime settings of a wrangler configuration in JSONC, so that local runs,
+ * benchmarks and deploys use the same compatibility date, flags, vars and bindings (static
+ * assets, rate limiters).
+ *
+ * @param path The configuration. @default {WRANGLER_CONFIG}
+ * @returns Its compatibility date, flags, vars, assets and rate limiters.
+ * @throws {Error} When it sets no compatibility date.
+ *
+ * @example
+ * ```ts ignore
+ * import { wranglerSettings } from "./wrangler.ts";
+ * console.log(wranglerSettings().compatibilityDate);
+ * ```
+ */
+export function wranglerSettings(path: string = WRANGLER_CONFIG): WranglerSettings {
+  const json = JSON.parse(withoutComments(Deno.readTextFileSync(path))) as {
+    compatibility_date?: string;
+    compatibility_flags?: string[];
+    vars?: Record<string, unknown>;
+    assets?: { directory: string; binding?: string; run_worker_first?: boolean };
+    ratelimits?: {
+      name: string;
+      namespace_id: string;
+      simple: { limit: number; period: number };
+    }[];
+  };
+  if (!json.compatibility_date) throw new Error(`no compatibility_date in ${path}`);
+  return {
+    compatibilityDate: json.compatibility_date,
+    compatibilityFlags: json.compatibility_flags ?? [],
+    vars: Object.fromEntries(
+      Object.entries(json.vars ?? {}).map((
+        [k, v],
+      ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+    ...(json.assets
+      ? {
+        assets: {
+          directory: new URL(json.assets.directory, `file://${path}`).pathname,
+          binding: json.assets.binding,
+          runWorkerFirst: json.assets.run_worker_first === true,
+        },
+      }
+      : {}),
+    rateLimits: (json.ratelimits ?? []).map((r) => ({
+      name: r.name,
+      namespaceId: r.namespace_id,
+      limit: r.simple.limit,
+      period: r.simple.period,
+    })),
+  };
+}
+
+/** JSONC as JSON: `//` and `/* *\/` comments and trailing commas removed, outside strings. */
+function withoutComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      i = text.indexOf("*/", i + 2) + 1;
+      if (i === 0) break;
+    } else {
+      out += c;
+    }
+  }
+  return out.replace(/,(\s*[}\]])/g, "$1");
+}
 
 /** Options of {@link startWranglerDev}. */
 export interface WranglerDevOptions {
@@ -123,16 +216,7 @@ async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
   const reading = Promise.all([read(child.stdout), read(child.stderr)]);
 
   const close = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(child);
     await reading;
   };
 
@@ -153,44 +237,4 @@ async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
     throw new Error(`${outcome.message}; its last output:\n${tail.join("\n")}`);
   }
   return { url: outcome, pid: child.pid, exited, close };
-}
-
-/**
- * Reads a wrangler configuration file (JSONC: JSON with comments and trailing commas), so that
- * Miniflare runs with the same declarations that `wrangler dev` and `wrangler deploy` read.
- *
- * @param path The file. @default {WRANGLER_CONFIG}
- * @returns The parsed configuration.
- *
- * @example
- * ```ts ignore
- * import { readWranglerConfig } from "./wrangler.ts";
- * console.log(readWranglerConfig().compatibility_date);
- * ```
- */
-export function readWranglerConfig(path: string = WRANGLER_CONFIG): Record<string, unknown> {
-  return JSON.parse(plainJson(Deno.readTextFileSync(path)));
-}
-
-/** JSONC as JSON: comments and trailing commas out, strings (escapes and all) untouched. */
-function plainJson(text: string): string {
-  let json = "";
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === '"') {
-      let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
-      json += text.slice(i, end + 1);
-      i = end;
-    } else if (char === "/" && text[i + 1] === "/") {
-      while (i + 1 < text.length && text[i + 1] !== "\n") i++;
-    } else if (char === "/" && text[i + 1] === "*") {
-      i = text.indexOf("*/", i + 2) + 1;
-    } else if (char === "," && /^\s*(\/\/[^\n]*\n\s*)*[}\]]/.test(text.slice(i + 1))) {
-      // A trailing comma (comments may follow it): dropped.
-    } else {
-      json += char;
-    }
-  }
-  return json;
 }

@@ -7,7 +7,7 @@
  * (`generated/assets/`, wrangler's `assets`), under Deno from a static import.
  *
  * ```sh
- * deno run -A scripts/openapi_json.ts worker/openapi.yaml generated/assets/openapi.json \
+ * deno run -A worker/_build/openapi_json.ts worker/openapi.yaml generated/assets/openapi.json \
  *   [--without-descriptions] [--check]
  * ```
  *

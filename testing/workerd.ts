@@ -10,11 +10,11 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
 import { type Relay, startRelay } from "./relay.ts";
-import { readWranglerConfig, WRANGLER_CONFIG } from "./wrangler.ts";
+import { wranglerSettings } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
 export interface WorkerdOptions {
-  /** The bundle to run (`deno task build`, or `local/bundle.ts --dev`). */
+  /** The bundle to run (`deno task build`, or `deno task build --dev`). */
   scriptPath: string;
   /** The Worker's `vars`. */
   vars: Record<string, string>;
@@ -34,7 +34,7 @@ export interface WorkerdOptions {
    */
   rateLimit?: boolean;
   /**
-   * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
+   * Serve through a relay (`testing/relay.ts`) that answers `Expect: 100-continue` itself: the
    * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
    * workerd, which listens on a free port of its own. Without it, curl (and other clients that
    * send the header for large bodies) wait up to a second before they send a body, since
@@ -54,25 +54,6 @@ export interface RunningWorkerd {
   relay?: Relay;
   /** Stops workerd. */
   close(): Promise<void>;
-}
-
-/**
- * Reads `compatibility_date` from `worker/wrangler.jsonc`, so that local runs and deploys
- * use the same one.
- *
- * @returns The date, such as `2026-04-01`.
- *
- * @example
- * ```ts ignore
- * import { compatibilityDate } from "./workerd.ts";
- * console.log(compatibilityDate());
- * ```
- */
-export function compatibilityDate(): string {
-  const config = Deno.readTextFileSync(WRANGLER_CONFIG);
-  const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
-  if (!match) throw new Error(`no compatibility_date in ${WRANGLER_CONFIG}`);
-  return match[1];
 }
 
 /**
@@ -128,36 +109,30 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
 
 /**
  * The bindings `worker/wrangler.jsonc` declares besides its `vars`, as Miniflare options, so
- * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets
- * (directory resolved from the file, the binding, `run_worker_first`) and the rate limiters.
+ * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets (their
+ * folder, binding and `run_worker_first`) and, when asked, the rate limiters.
  */
 function declaredBindings(rateLimit: boolean): Record<string, unknown> {
-  const config = readWranglerConfig();
-  const assets = config.assets as
-    | { directory: string; binding?: string; run_worker_first?: boolean }
-    | undefined;
-  const ratelimits = (rateLimit ? config.ratelimits ?? [] : []) as {
-    name: string;
-    simple: { limit: number; period: number };
-  }[];
+  const { assets, rateLimits } = wranglerSettings();
   return {
     ratelimits: Object.fromEntries(
-      ratelimits.map(({ name, simple }) => [name, { simple: { ...simple } }]),
+      (rateLimit ? rateLimits : []).map(({ name, limit, period }) => [
+        name,
+        { simple: { limit, period } },
+      ]),
     ),
-    ...(assets ? { assets: assetsOptions(assets) } : {}),
-  };
-}
-
-function assetsOptions(
-  assets: { directory: string; binding?: string; run_worker_first?: boolean },
-): Record<string, unknown> {
-  return {
-    directory: new URL(assets.directory, `file://${WRANGLER_CONFIG}`).pathname,
-    binding: assets.binding,
-    routerConfig: {
-      has_user_worker: true,
-      invoke_user_worker_ahead_of_assets: assets.run_worker_first === true,
-    },
+    ...(assets
+      ? {
+        assets: {
+          directory: assets.directory,
+          binding: assets.binding,
+          routerConfig: {
+            has_user_worker: true,
+            invoke_user_worker_ahead_of_assets: assets.runWorkerFirst,
+          },
+        },
+      }
+      : {}),
   };
 }
 
@@ -168,7 +143,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
-    compatibilityDate: compatibilityDate(),
+    compatibilityDate: wranglerSettings().compatibilityDate,
     bindings: vars,
     ...declaredBindings(options.rateLimit ?? true),
     host: hostname,
