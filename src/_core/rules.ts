@@ -57,7 +57,6 @@ export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = Object.freeze(
   bmp: "image/bmp",
   gif: "image/gif",
   gz: "application/gzip",
-  log: "text/plain",
   m4a: "audio/mp4",
   md: "text/markdown",
   mp3: "audio/mpeg",
