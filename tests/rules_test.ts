@@ -133,7 +133,7 @@ Deno.test("checkAttachment's messages say what is wrong", () => {
   );
   assert.equal(
     message("setup", 1),
-    '"setup" does not end in an extension (such as .pdf: 1 to 10 letters, digits, - or _ after the last dot)',
+    '"setup" does not end in an extension (such as .pdf: 1 to 10 letters, digits, - or _)',
   );
   assert.equal(
     message("a.gif", 1, "image/gif"),

@@ -161,7 +161,7 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
   for (const { member, message } of policyProblems(policy, amazonConnect)) {
     problems.push(
       member === "maxBytes"
-        ? `MAX_ATTACHMENT_BYTES: ${message.replace(/got NaN$/, `got ${max}`)}`
+        ? `MAX_ATTACHMENT_BYTES ${message.replace(/got NaN$/, `got ${max}`)}`
         : `ALLOWED_TYPES: ${message}`,
     );
   }

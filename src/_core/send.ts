@@ -117,7 +117,7 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
   const { clientToken = crypto.randomUUID(), complete = true } = options;
   const policy = { maxBytes: options.maxBytes, allowedTypes: options.allowedTypes };
   const [unusable] = policyProblems(policy, isAmazonConnectEndpoint(client.baseUrl));
-  if (unusable) throw new TypeError(`${unusable.member}: ${unusable.message}`);
+  if (unusable) throw new TypeError(`${unusable.member} ${unusable.message}`);
   const problem = checkAttachment({ name, contentType: options.contentType, size }, policy);
   if (problem) throw new AttachmentError(problem.code, "validate", problem.message);
   const contentType = resolveContentType(name, options.contentType);

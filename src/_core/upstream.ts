@@ -221,7 +221,7 @@ const START_REFUSALS: readonly { code: AttachmentErrorCode; all: RegExp[]; none:
   {
     code: "too_large",
     all: [
-      /\b(too (large|big)|larger than|exceed(s|ed|ing)?|at most|limit|maximum)\b/i,
+      /\b(too (large|big)|larger than|exceed|at most|limit|maximum)/i,
       /\b(size|bytes?|[kmg]i?b|large|big)\b/i,
     ],
     none: /\b(name|characters?|token)\b/i,
@@ -229,10 +229,10 @@ const START_REFUSALS: readonly { code: AttachmentErrorCode; all: RegExp[]; none:
   {
     code: "unsupported_type",
     all: [
-      /\b(extensions?|file ?types?|content ?types?|media ?types?|mime ?types?)\b/i,
+      /\b(extension|file ?type|content ?type|media ?type|mime ?type)/i,
       /\b(not (allowed|supported|accepted|permitted)|unsupported|disallowed|invalid)\b/i,
     ],
-    none: /\bcharacters? long\b/i,
+    none: /characters? long/i,
   },
 ];
 
