@@ -18,6 +18,8 @@ import { bundleFigure } from "./figures/bundle.ts";
 import { coldStartFigure } from "./figures/coldstart.ts";
 import { curlFigure } from "./figures/curl.ts";
 import { costFigure } from "./figures/cost.ts";
+import { topologyFigure } from "./figures/topology.ts";
+import { browserFigure } from "./figures/browser.ts";
 import type { Plan } from "./plan.ts";
 
 type Runner = (plan: Plan, log: (line: string) => void) => Promise<FigureResult>;
@@ -31,6 +33,8 @@ const RUNNERS: Record<Figure, Runner> = {
   coldstart: coldStartFigure,
   curl: curlFigure,
   cost: costFigure,
+  topology: topologyFigure,
+  browser: browserFigure,
 };
 
 /**

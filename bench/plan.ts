@@ -17,6 +17,8 @@ export const FIGURES = [
   "coldstart",
   "curl",
   "cost",
+  "topology",
+  "browser",
 ] as const;
 
 /** A figure's id. */
@@ -66,6 +68,34 @@ export interface Plan {
   costSizes: number[];
   /** Uploads per size of the cost figure (median reported). */
   costRuns: number;
+  /** The topology and browser figures: where the worker runs, and the links between. */
+  topology: TopologyPlan;
+}
+
+/**
+ * The topologies users have: the client's own three calls, and one request to the worker at
+ * the user's edge or placed next to AWS. Round trips in ms; the long links are limited to
+ * `longLinkMbps`, the short ones are not.
+ */
+export interface TopologyPlan {
+  /** Body sizes. */
+  sizes: number[];
+  /** Uploads per size and path from a Deno client. */
+  uploads: number;
+  /** Body sizes in the browser. */
+  browserSizes: number[];
+  /** Uploads per size and path in the browser (each in a fresh browser context). */
+  browserUploads: number;
+  /** (a) The client's round trip to AWS. */
+  clientAwsRttMs: number;
+  /** (b) The worker at the user's edge: its round trips to the client and to AWS. */
+  edge: { clientRttMs: number; awsRttMs: number };
+  /** (c) The worker placed next to AWS: its round trips to the client and to AWS. */
+  near: { clientRttMs: number; awsRttMs: number };
+  /** Bandwidth of the long links, each direction, in Mbit/s. */
+  longLinkMbps: number;
+  /** Round trips a new connection pays before its first byte (TCP + TLS 1.3: 2). */
+  setupRoundTrips: number;
 }
 
 /** The full suite: every row of the benchmark issue, in under 10 minutes on 2 cores. */
@@ -91,6 +121,17 @@ export const FULL_PLAN: Plan = {
   curlRuns: 5,
   costSizes: [1 * MiB, 20 * MiB, 100 * MiB],
   costRuns: 5,
+  topology: {
+    sizes: [100 * 1024, 1 * MiB, 20 * MiB],
+    uploads: 10,
+    browserSizes: [100 * 1024, 1 * MiB, 20 * MiB],
+    browserUploads: 5,
+    clientAwsRttMs: 80,
+    edge: { clientRttMs: 10, awsRttMs: 70 },
+    near: { clientRttMs: 80, awsRttMs: 2 },
+    longLinkMbps: 100,
+    setupRoundTrips: 2,
+  },
 };
 
 /** The quick smoke run: every row, tiny sizes, about a minute. */
@@ -114,4 +155,11 @@ export const QUICK_PLAN: Plan = {
   curlRuns: 2,
   costSizes: [256 * 1024, 2 * MiB],
   costRuns: 2,
+  topology: {
+    ...FULL_PLAN.topology,
+    sizes: [100 * 1024, 1 * MiB],
+    uploads: 1,
+    browserSizes: [100 * 1024],
+    browserUploads: 1,
+  },
 };

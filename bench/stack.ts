@@ -28,6 +28,10 @@ export interface BenchStack extends StackInfo {
   timings(): Promise<Record<string, number[]>>;
   /** Deletes an attachment's object, to keep the disk from filling up over a long run. */
   remove(attachmentId: string): Promise<void>;
+  /** The connections each proxy has accepted so far (0 without latency: no proxies). */
+  connections(): Promise<{ service: number; s3: number }>;
+  /** Cuts the proxies' open connections: the next calls through them open new ones. */
+  cutConnections(): Promise<void>;
   /** Stops both processes. */
   close(): Promise<void>;
 }
@@ -43,7 +47,8 @@ interface JsonProcess<T> {
  * Starts the local S3 and the local Participant Service, each in a process of its own, and
  * waits until they answer.
  *
- * @param request The size limit and the added latency.
+ * @param request The size limit, the added latency and link shape, and the bucket's CORS
+ * origins.
  * @param cpuProfileDir Where to write CPU profiles of both processes when they stop.
  * @returns The running stack.
  *
@@ -61,7 +66,7 @@ export async function launchStack(
 ): Promise<BenchStack> {
   const s3 = await spawnJson<{ url: string; bucket: string }>(
     "./s3_server.ts",
-    [],
+    request.s3CorsOrigins?.length ? [request.s3CorsOrigins.join(",")] : [],
     cpuProfileDir && `${cpuProfileDir}/s3`,
   );
   let service: JsonProcess<StackInfo>;
@@ -92,6 +97,10 @@ export async function launchStack(
     openChat: () => openChat(client),
     stored: (attachmentId) => control("/verify", attachmentId) as Promise<StoredObject>,
     timings: () => control("/timings"),
+    connections: () => control("/connections"),
+    cutConnections: async () => {
+      await control("/cut");
+    },
     remove: async (attachmentId) => {
       await control("/delete", attachmentId);
     },

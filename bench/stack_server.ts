@@ -11,7 +11,8 @@
  * A control server answers `POST /verify` and `POST /delete` with `{"attachmentId": "..."}`:
  * the stored object's size and ETag (MD5) and whether the attachment was completed; and
  * `POST /timings`: the service's handling time of each call by operation, in ms, since the
- * last ask.
+ * last ask; and `POST /connections`: the connections each proxy has accepted so far
+ * (`{"service": n, "s3": n}`); and `POST /cut`: cuts the proxies' open connections.
  *
  * @module
  */
@@ -19,6 +20,7 @@
 import { AwsClient } from "aws4fetch";
 import { createLocalService } from "../local/service.ts";
 import { startProxy, type TcpProxy } from "../local/proxy.ts";
+import type { LinkShape } from "../local/link.ts";
 import { objectUrl } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { stopWith } from "./child.ts";
@@ -33,6 +35,10 @@ export interface StackRequest {
   maxAttachmentBytes: number;
   /** Round-trip time added in front of the service and S3; `0` for none. @default {0} */
   latencyMs?: number;
+  /** The link's bandwidth and set-up cost, with `latencyMs` (`local/link.ts`). */
+  link?: LinkShape;
+  /** Origins whose pages may use the bucket (its CORS rule), for browser clients. */
+  s3CorsOrigins?: string[];
 }
 
 /** What the stack process prints once ready. */
@@ -88,8 +94,9 @@ if (import.meta.main) {
   let participantUrl = directUrl;
   let s3PublicUrl = request.s3Url;
   if (latencyMs > 0) {
-    const serviceProxy = startProxy({ target: hostPort(directUrl), latencyMs });
-    const s3Proxy = startProxy({ target: hostPort(request.s3Url), latencyMs });
+    const link = request.link;
+    const serviceProxy = startProxy({ target: hostPort(directUrl), latencyMs, link });
+    const s3Proxy = startProxy({ target: hostPort(request.s3Url), latencyMs, link });
     proxies.push(serviceProxy, s3Proxy);
     participantUrl = serviceProxy.url;
     s3PublicUrl = s3Proxy.url;
@@ -111,6 +118,16 @@ if (import.meta.main) {
         const answer = Object.fromEntries(timings);
         timings.clear();
         return Response.json(answer);
+      }
+      if (path === "/cut") {
+        // No fault queued (count 0): only the open connections are cut, as a server closes
+        // idle ones, so that the next request through the proxy opens a new connection.
+        for (const proxy of proxies) proxy.inject({ kind: "stall" }, 0);
+        return Response.json({ cut: true });
+      }
+      if (path === "/connections") {
+        const [service, s3] = proxies.map((p) => p.stats.connections);
+        return Response.json({ service: service ?? 0, s3: s3 ?? 0 });
       }
       const { attachmentId } = await req.json() as { attachmentId: string };
       const attachment = keyOf(attachmentId);

@@ -11,6 +11,7 @@
 
 import type { ChatSession } from "../local/chat.ts";
 import type { PutObject } from "../src/_core/put.ts";
+import type { ParticipantClient } from "../src/_core/client.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { bodyChunks, bodyMd5, bodyStream } from "./body.ts";
 import { rawPut } from "./http.ts";
@@ -144,18 +145,21 @@ const streamingPut: PutObject = async (url, init) => {
  * @param stack The stack (its client, through the proxy when there is latency).
  * @param chat The chat.
  * @param body The body.
+ * @param client The Participant Service client to call with, such as one on connections of
+ * its own. @default {stack.client}
  * @returns The outcome.
  */
 export async function threeCalls(
   stack: BenchStack,
   chat: ChatSession,
   body: BodySpec,
+  client: ParticipantClient = stack.client,
 ): Promise<UploadOutcome> {
   const started = performance.now();
   const s3Host = new URL(stack.s3PublicUrl).host;
   try {
     const sent = await sendAttachment({
-      client: stack.client,
+      client,
       connectionToken: chat.connectionToken,
       name: `three-${body.seed}.pdf`,
       contentType: "application/pdf",

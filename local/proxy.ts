@@ -10,6 +10,7 @@
 import { RequestScanner, ResponseScanner } from "./http_scan.ts";
 import { seededRandom } from "./seeded_random.ts";
 import { assertPortFree } from "./ports.ts";
+import { Link, type LinkShape } from "./link.ts";
 
 /** A connection-level fault for the next connections. */
 export type ProxyFault =
@@ -43,6 +44,8 @@ export interface ProxyOptions {
    * @default {false}
    */
   answerContinue?: boolean;
+  /** A bandwidth limit and a set-up cost per new connection (`link.ts`). @default {none} */
+  link?: LinkShape;
 }
 
 /**
@@ -115,6 +118,7 @@ export interface TcpProxy {
 export function startProxy(options: ProxyOptions): TcpProxy {
   const { target, hostname = "127.0.0.1", port = 0 } = options;
   assertPortFree(hostname, port, "proxy", "PROXY_PORT");
+  const link = options.link && new Link(options.link, () => proxy.latencyMs);
   const listener = Deno.listen({ hostname, port });
   const open = new Set<Deno.Conn>();
   const clients = new Set<Deno.Conn>();
@@ -195,6 +199,7 @@ export function startProxy(options: ProxyOptions): TcpProxy {
     // chunk back until the previous one is acknowledged, adding delays no network has.
     (client as Deno.TcpConn).setNoDelay(true);
     (upstream as Deno.TcpConn).setNoDelay(true);
+    if (link) ({ client, upstream } = link.connection(client, upstream));
     open.add(upstream);
     const cut = () => {
       closeQuietly(client);

@@ -5,6 +5,7 @@ import { launchStack } from "../bench/stack.ts";
 import { prepareDirect, putDirect, verifyUpload } from "../bench/uploads.ts";
 import { rawPut } from "../bench/http.ts";
 import { bodyChunks } from "../bench/body.ts";
+import { hasChromium } from "./_browser.ts";
 
 // A smoke run of the benchmark on tiny sizes: it must run end to end and produce every row
 // of the table. No figure is asserted: speed is for the benchmark, not for tests.
@@ -58,6 +59,13 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     // cost: CPU per size, its flatness, and subrequests per upload.
     const costSizes = (report.plan as { costSizes: number[] }).costSizes.length;
     assert.equal(measures("cost").length, costSizes + 2);
+    // topology: per size, the three-call baseline and the worker at the edge and next to AWS,
+    // each with its upstream connections warm and cold; browser: the baseline and both
+    // workers, warm, in Chromium (one row saying why where there is none).
+    const topology = (report.plan as { topology: { sizes: number[]; browserSizes: number[] } })
+      .topology;
+    assert.equal(measures("topology").length, 5 * topology.sizes.length);
+    assert.equal(measures("browser").length, hasChromium ? 3 * topology.browserSizes.length : 1);
     // Every upload was checked against S3 (size, MD5, completion) and none failed.
     const failures: string[] = [];
     const walk = (value: unknown): void => {
