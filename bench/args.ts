@@ -11,14 +11,16 @@ import { type Figure, FIGURES, FULL_PLAN, type Plan, QUICK_PLAN } from "./plan.t
 export interface BenchOptions {
   /** The plan to run. */
   plan: Plan;
-  /** Where `results.md` and `results.json` go. */
-  outDir: string;
+  /** Where the report goes (`results.md`, committed as the benchmark's figures). */
+  reportPath: string;
+  /** Where every raw sample goes (`results.json`, ignored by git unless `--out` says else). */
+  dataPath: string;
   /** Whether to print progress lines. */
   verbose: boolean;
 }
 
 /** The usage text. */
-export const USAGE = `deno task bench [options]
+export const USAGE = `Usage: deno task bench [options]
 
   --quick            every row on tiny sizes (smoke run, about a minute)
   --only <figures>   comma-separated: ${FIGURES.join(", ")}
@@ -28,7 +30,9 @@ export const USAGE = `deno task bench [options]
   --worker-rtt <ms>  round trip added between worker and AWS (default 10)
   --launcher <how>   how workerd starts: miniflare (default) or wrangler (wrangler dev)
   --cpu-prof         record CPU profiles of the Deno worker and the stack, and summarize them
-  --out <dir>        where results.md and results.json go (default bench/)
+  --out <dir>        where results.md and results.json go (default: the report in
+                     bench/results.md, or bench/out/ with --quick; the raw samples in
+                     bench/out/results.json)
   --quiet            no progress lines
   --help`;
 
@@ -100,9 +104,13 @@ export function parseBenchArgs(args: string[]): BenchOptions | { usage: string; 
     }
     plan.launcher = values.launcher;
   }
+  const out = values.out?.replace(/(.)\/+$/, "$1");
+  // The committed report is the full run's; a smoke run writes beside the raw samples.
+  const bench = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
   return {
     plan,
-    outDir: (values.out ?? new URL(".", import.meta.url).pathname).replace(/(.)\/+$/, "$1"),
+    reportPath: `${out ?? (values.quick ? `${bench}/out` : bench)}/results.md`,
+    dataPath: `${out ?? `${bench}/out`}/results.json`,
     verbose: !values.quiet,
   };
 }

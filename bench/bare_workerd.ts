@@ -9,8 +9,9 @@
  */
 
 import workerd from "workerd";
-import { freePort } from "../local/ports.ts";
-import { compatibilityDate } from "../local/workerd.ts";
+import { freePort } from "../testing/ports.ts";
+import { stopProcess } from "../testing/processes.ts";
+import { wranglerSettings } from "../testing/wrangler.ts";
 
 /** A worker running in a bare workerd. */
 export interface BareWorkerd {
@@ -64,7 +65,7 @@ const config :Workerd.Config = (
 
 const worker :Workerd.Worker = (
   modules = [(name = "worker.js", esModule = embed "worker.js")],
-  compatibilityDate = ${JSON.stringify(compatibilityDate())},
+  compatibilityDate = ${JSON.stringify(wranglerSettings().compatibilityDate)},
   bindings = [
       ${bindings}
   ],
@@ -90,10 +91,7 @@ const worker :Workerd.Worker = (
     }
   })();
   const close = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
+    await stopProcess(child);
     await reading;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };

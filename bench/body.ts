@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { randomBytes } from "../testing/data.ts";
 
 /** The size of each chunk a body stream yields: 64 KiB, as browsers read files. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -15,20 +16,10 @@ const BLOCK_BYTES = 1024 * 1024;
 const NOISE_BLOCKS = 8;
 const blocks = new Map<number, Uint8Array>();
 
-/** A 1 MiB block of xorshift noise for a seed, made once per seed. */
+/** A 1 MiB block of noise for a seed (the suite's test data), made once per seed. */
 function block(seed: number): Uint8Array {
   let bytes = blocks.get(seed);
-  if (bytes) return bytes;
-  bytes = new Uint8Array(BLOCK_BYTES);
-  const words = new Uint32Array(bytes.buffer);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    words[i] = state >>> 0;
-  }
-  blocks.set(seed, bytes);
+  if (!bytes) blocks.set(seed, bytes = randomBytes(BLOCK_BYTES, seed));
   return bytes;
 }
 

@@ -8,9 +8,7 @@
  */
 
 import * as esbuild from "npm:esbuild@0.27.3";
-
-/** The wrangler release the project uses. */
-export const WRANGLER = "npm:wrangler@4.86.0";
+import { WRANGLER } from "../testing/wrangler.ts";
 
 /** A built worker. */
 export interface BuiltWorker {

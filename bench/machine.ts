@@ -4,7 +4,7 @@
  * @module
  */
 
-import { WRANGLER } from "./bundling.ts";
+import { WRANGLER } from "../testing/wrangler.ts";
 
 /**
  * Describes the machine and the tools, for the results to say what they were measured on.

@@ -1,11 +1,13 @@
 /**
  * `deno task bench`: the benchmark suite. Starts the local stack and the upload worker
  * (workerd and Deno), measures every figure of the benchmark table, prints the table and
- * writes `bench/results.md` and `bench/results.json`. See `--help`.
+ * writes the report, `bench/results.md`, and every raw sample, `bench/out/results.json`
+ * (ignored by git). See `--help`.
  *
  * @module
  */
 
+import { exitWithUsage } from "../worker/_command_line.ts";
 import { parseBenchArgs } from "./args.ts";
 import type { Figure } from "./plan.ts";
 import { type BenchReport, type FigureResult, markdownReport, textTable } from "./report.ts";
@@ -47,11 +49,11 @@ const RUNNERS: Record<Figure, Runner> = {
 export async function main(args: string[]): Promise<number> {
   const options = parseBenchArgs(args);
   if ("usage" in options) {
-    if (options.error) console.error(`error: ${options.error}\n`);
+    if (options.error) exitWithUsage(options.usage, options.error);
     console.log(options.usage);
-    return options.error ? 2 : 0;
+    return 0;
   }
-  const { plan, outDir, verbose } = options;
+  const { plan, reportPath, dataPath, verbose } = options;
   const started = performance.now();
   const log = (line: string) => {
     if (verbose) console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
@@ -90,20 +92,20 @@ export async function main(args: string[]): Promise<number> {
     log(`${figure}: done in ${((performance.now() - figureStarted) / 1000).toFixed(1)} s`);
   }
   report.durationSeconds = (performance.now() - started) / 1000;
-  await Deno.mkdir(outDir, { recursive: true });
-  await Deno.writeTextFile(`${outDir}/results.json`, JSON.stringify(report, null, 2) + "\n");
-  await Deno.writeTextFile(`${outDir}/results.md`, markdownReport(report));
-  // Written as the project's formatter would write them, so that committed results pass
+  for (const path of [reportPath, dataPath]) {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  }
+  await Deno.writeTextFile(dataPath, JSON.stringify(report, null, 2) + "\n");
+  await Deno.writeTextFile(reportPath, markdownReport(report));
+  // Written as the project's formatter would write it, so that the committed report passes
   // `deno fmt --check`.
   await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", `${outDir}/results.md`, `${outDir}/results.json`],
+    args: ["fmt", "--quiet", reportPath],
     stdout: "null",
     stderr: "null",
   }).output().catch(() => {});
   console.log(textTable(report));
-  console.log(
-    `\n${report.durationSeconds.toFixed(0)} s; wrote ${outDir}/results.md and results.json`,
-  );
+  console.log(`\n${report.durationSeconds.toFixed(0)} s; wrote ${reportPath} and ${dataPath}`);
   return failed ? 1 : 0;
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CpuProfile } from "../testing/inspector.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** One line of a profile summary. */
@@ -15,15 +17,6 @@ export interface ProfileLine {
   selfMs: number;
   /** Share of all sampled time, 0–100. */
   percent: number;
-}
-
-interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }[];
-  samples: number[];
-  timeDeltas: number[];
 }
 
 /**

@@ -19,8 +19,8 @@
 
 import { AwsClient } from "aws4fetch";
 import { createLocalService } from "../local/service.ts";
-import { startProxy, type TcpProxy } from "../local/proxy.ts";
-import type { LinkShape } from "../local/link.ts";
+import { startProxy, type TcpProxy } from "../testing/proxy.ts";
+import type { LinkShape } from "../testing/link.ts";
 import { objectUrl } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { stopWith } from "./child.ts";
@@ -35,7 +35,7 @@ export interface StackRequest {
   maxAttachmentBytes: number;
   /** Round-trip time added in front of the service and S3; `0` for none. @default {0} */
   latencyMs?: number;
-  /** The link's bandwidth and set-up cost, with `latencyMs` (`local/link.ts`). */
+  /** The link's bandwidth and set-up cost, with `latencyMs` (`testing/link.ts`). */
   link?: LinkShape;
   /** Origins whose pages may use the bucket (its CORS rule), for browser clients. */
   s3CorsOrigins?: string[];

@@ -1,7 +1,7 @@
 /**
  * The topologies users have, as local networks: "AWS" (the local Participant Service and
  * S3) behind TCP proxies that add a round-trip time, a bandwidth limit on the long links and
- * a set-up cost per new connection (`local/link.ts`), and the upload worker in workerd behind
+ * a set-up cost per new connection (`testing/link.ts`), and the upload worker in workerd behind
  * a proxy of the same kind on the client's side.
  *
  * - (a) `three-call`: the client calls AWS itself, over the long link.
@@ -18,9 +18,9 @@
 
 import type { TopologyPlan } from "./plan.ts";
 import { type BenchStack, launchStack } from "./stack.ts";
-import { startProxy, type TcpProxy } from "../local/proxy.ts";
-import type { LinkShape } from "../local/link.ts";
-import { type StartedWorker, startWorker } from "../tests/_worker.ts";
+import { startProxy, type TcpProxy } from "../testing/proxy.ts";
+import type { LinkShape } from "../testing/link.ts";
+import { type StartedWorker, startWorker } from "../testing/worker.ts";
 import type { Launcher } from "./workers.ts";
 import { putThroughWorker } from "./uploads.ts";
 import type { ChatSession } from "../local/chat.ts";

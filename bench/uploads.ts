@@ -14,7 +14,7 @@ import type { PutObject } from "../src/_core/put.ts";
 import type { ParticipantClient } from "../src/_core/client.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { bodyChunks, bodyMd5, bodyStream } from "./body.ts";
-import { rawPut } from "./http.ts";
+import { rawPut } from "../testing/raw_http.ts";
 import type { BenchStack } from "./stack.ts";
 
 /** One upload's outcome. */

@@ -4,10 +4,9 @@
  * @module
  */
 
-import { runInMiniflare, startWorker, workerVars } from "../tests/_worker.ts";
-import { textLines } from "../local/lines.ts";
+import { runInMiniflare, startWorker } from "../testing/worker.ts";
 import type { BenchStack } from "./stack.ts";
-import { findProcesses, readStat } from "./procs.ts";
+import { findProcesses, readStat } from "../testing/processes.ts";
 import { bundleForBrowser } from "./bundling.ts";
 
 /** The runtimes the worker runs in. */
@@ -62,9 +61,7 @@ export async function launchWorker(
     uploadHosts: [new URL(stack.s3PublicUrl).host],
     maxAttachmentBytes,
   };
-  const running = runtime === "deno" && cpuProfileDir
-    ? await startProfiledDeno(workerVars(options), cpuProfileDir)
-    : await startWorker({ runtime, launcher, ...options });
+  const running = await startWorker({ runtime, launcher, cpuProfileDir, ...options });
   return {
     runtime,
     url: running.url,
@@ -123,57 +120,6 @@ export async function launchControlWorker(
     async close() {
       await running.close();
       if (dir) await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-const DENO_ENTRY = new URL("../worker/deno.ts", import.meta.url).pathname;
-
-/**
- * Starts `worker/deno.ts` as the test helper does, with `--cpu-prof`: the profile is
- * written when the server stops on SIGTERM.
- */
-async function startProfiledDeno(
-  vars: Record<string, string>,
-  cpuProfileDir: string,
-): Promise<{ url: string; pid: number; close(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--cpu-prof",
-      `--cpu-prof-dir=${cpuProfileDir}`,
-      DENO_ENTRY,
-      "--hostname",
-      "127.0.0.1",
-      "--port",
-      "0",
-    ],
-    env: { ...vars, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = textLines(child.stdout);
-  let url: string | undefined;
-  for await (const line of lines) {
-    url = /^listening on (http:\/\/\S+?)\/?$/.exec(line)?.[1];
-    if (url) break;
-  }
-  if (!url) throw new Error("worker/deno.ts ended before it listened");
-  const draining = (async () => {
-    for await (const _ of lines) { /* request logs */ }
-  })();
-  return {
-    url,
-    pid: child.pid,
-    async close() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await draining;
     },
   };
 }

@@ -1,11 +1,12 @@
 /**
  * Deterministic fault injection for the local Participant Service: the next N calls of an
- * operation are throttled, fail, stall or lose their connection. Off until asked for.
+ * operation are throttled, fail, stall or lose their connection. Off until asked for; armed
+ * in process ({@link FaultInjector}) or over the service's HTTP API ({@link armFault}).
  *
  * @module
  */
 
-import { seededRandom } from "./seeded_random.ts";
+import { seededRandom } from "../testing/seeded_random.ts";
 
 /** What happens to an affected call. */
 export type FaultKind = "throttle" | "error" | "delay" | "drop";
@@ -153,4 +154,61 @@ export function parseFaultRule(value: unknown): FaultRule | string {
     return "rate must be a number from 0 to 1";
   }
   return rule as unknown as FaultRule;
+}
+
+/**
+ * Arms a fault on a running local service through its HTTP API (`POST /_local/faults`).
+ *
+ * @param participantUrl The local service's base URL.
+ * @param rule The fault.
+ * @throws {Error} With the service's answer when it refuses the rule.
+ *
+ * @example
+ * ```ts ignore
+ * import { armFault } from "./faults.ts";
+ * await armFault("http://127.0.0.1:8788", { operation: "StartAttachmentUpload", kind: "throttle" });
+ * ```
+ */
+export async function armFault(participantUrl: string, rule: FaultRule): Promise<void> {
+  const response = await fetch(`${participantUrl}/_local/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(rule),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`arming ${JSON.stringify(rule)} failed: ${text}`);
+}
+
+/**
+ * Disarms every fault of a running local service and resets its call counts
+ * (`DELETE /_local/faults`).
+ *
+ * @param participantUrl The local service's base URL.
+ *
+ * @example
+ * ```ts ignore
+ * import { clearFaults } from "./faults.ts";
+ * await clearFaults("http://127.0.0.1:8788");
+ * ```
+ */
+export async function clearFaults(participantUrl: string): Promise<void> {
+  await (await fetch(`${participantUrl}/_local/faults`, { method: "DELETE" })).body?.cancel();
+}
+
+/**
+ * How many calls each operation of a running local service has received since the last
+ * {@link clearFaults} (`GET /_local/faults`).
+ *
+ * @param participantUrl The local service's base URL.
+ * @returns Calls by operation name.
+ *
+ * @example
+ * ```ts ignore
+ * import { callCounts } from "./faults.ts";
+ * const { StartAttachmentUpload = 0 } = await callCounts("http://127.0.0.1:8788");
+ * ```
+ */
+export async function callCounts(participantUrl: string): Promise<Record<string, number>> {
+  const response = await fetch(`${participantUrl}/_local/faults`);
+  return (await response.json()).calls;
 }

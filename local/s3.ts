@@ -29,7 +29,7 @@
 import { createRequire } from "node:module";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import S3rver from "s3rver";
-import { assertPortFree } from "./ports.ts";
+import { assertPortFree } from "../testing/ports.ts";
 
 /** The credentials the local S3 accepts (any request signed with them verifies). */
 export const LOCAL_S3_CREDENTIALS = Object.freeze({

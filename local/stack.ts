@@ -6,7 +6,7 @@
 
 import { LOCAL_S3_CREDENTIALS, type LocalS3, startLocalS3 } from "./s3.ts";
 import { createLocalService, type LocalService, type LocalServiceOptions } from "./service.ts";
-import { assertPortFree } from "./ports.ts";
+import { assertPortFree } from "../testing/ports.ts";
 
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions extends Omit<LocalServiceOptions, "s3"> {

@@ -19,18 +19,18 @@
  */
 
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { createApp } from "../worker/app.ts";
 import { parseConfig } from "../worker/config.ts";
 import { devPageFactory } from "../worker/dev_page.ts";
-import { bundlePageScripts } from "../worker/page_script.ts";
-import { buildWorkerBundle, DEV_WORKER_BUNDLE } from "./bundle.ts";
+import { bundlePageScripts } from "../worker/_build/page_script.ts";
+import { buildWorkerBundle, DEV_WORKER_BUNDLE } from "../worker/_build/bundle.ts";
 import { type ChatSession, openChat } from "./chat.ts";
 import { DEFAULT_CHAT_MAX_BYTES } from "./participant/instance_settings.ts";
-import { assertPortFree, freePort } from "./ports.ts";
+import { assertPortFree, freePort } from "../testing/ports.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
-import { startWorkerd } from "./workerd.ts";
+import { startWorkerd } from "../testing/workerd.ts";
+import { exitWithUsage, parseCommandLine } from "../worker/_command_line.ts";
 
 const USAGE = `Usage: deno task start [options]
 
@@ -61,33 +61,26 @@ interface RunningWorker {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      host: { type: "string" },
-      "s3-port": { type: "string" },
-      "participant-port": { type: "string" },
-      "worker-port": { type: "string" },
-      "max-bytes": { type: "string" },
-      runtime: { type: "string" },
-      scanning: { type: "boolean", default: false },
-      "scan-delay-ms": { type: "string" },
-      "s3-cors-origins": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      verbose: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
+  const { values } = parseCommandLine(Deno.args, USAGE, {
+    host: { type: "string" },
+    "s3-port": { type: "string" },
+    "participant-port": { type: "string" },
+    "worker-port": { type: "string" },
+    "max-bytes": { type: "string" },
+    runtime: { type: "string" },
+    scanning: { type: "boolean", default: false },
+    "scan-delay-ms": { type: "string" },
+    "s3-cors-origins": { type: "string" },
+    quiet: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const port = (flag: string | undefined, variable: string, fallback: number) => {
     const raw = flag ?? Deno.env.get(variable);
     if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || n > 65535) {
-      throw new UsageError(
+      exitWithUsage(
+        USAGE,
         `${variable} must be a port number (0-65535), got ${JSON.stringify(raw)}`,
       );
     }
@@ -102,20 +95,20 @@ async function main(): Promise<number> {
   const maxGiven = values["max-bytes"] ?? Deno.env.get("MAX_ATTACHMENT_BYTES");
   const maxRaw = maxGiven ?? String(DEFAULT_CHAT_MAX_BYTES);
   if (!/^\d+$/.test(maxRaw) || Number(maxRaw) < 1) {
-    throw new UsageError(`MAX_ATTACHMENT_BYTES: not a size in bytes: ${maxRaw}`);
+    exitWithUsage(USAGE, `MAX_ATTACHMENT_BYTES: not a size in bytes: ${maxRaw}`);
   }
   const maxAttachmentBytes = Number(maxRaw);
   const runtime = values.runtime ?? Deno.env.get("WORKER_RUNTIME") ?? "workerd";
   if (runtime !== "workerd" && runtime !== "deno") {
-    throw new UsageError(`--runtime must be workerd or deno, not ${runtime}`);
+    exitWithUsage(USAGE, `--runtime must be workerd or deno, not ${runtime}`);
   }
   const scanningRaw = Deno.env.get("ATTACHMENT_SCANNING") ?? "off";
   if (!["on", "off"].includes(scanningRaw)) {
-    throw new UsageError(`ATTACHMENT_SCANNING must be on or off, not ${scanningRaw}`);
+    exitWithUsage(USAGE, `ATTACHMENT_SCANNING must be on or off, not ${scanningRaw}`);
   }
   const delayRaw = values["scan-delay-ms"] ?? Deno.env.get("SCAN_DELAY_MS") ?? "1000";
   if (!/^\d+$/.test(delayRaw)) {
-    throw new UsageError(`SCAN_DELAY_MS: not a number of milliseconds: ${delayRaw}`);
+    exitWithUsage(USAGE, `SCAN_DELAY_MS: not a number of milliseconds: ${delayRaw}`);
   }
   const scanning = values.scanning || scanningRaw === "on"
     ? { delayMs: Number(delayRaw) }
@@ -298,16 +291,10 @@ Send a file into the chat in one request:
   console.log("Ready. Ctrl+C stops the stack.");
 }
 
-class UsageError extends Error {}
-
 if (import.meta.main) {
   try {
     Deno.exit(await main());
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    }
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(1);
   }

@@ -13,18 +13,33 @@
  * deno task soak --new-connection-each            # no kept-alive client connections
  * ```
  *
- * Flags (each also read from the environment variable in brackets): `--uploads` (SOAK_UPLOADS,
- * 2000), `--concurrency` (SOAK_CONCURRENCY, 32), `--max-bytes` (SOAK_MAX_BYTES, 20971520),
- * `--fault-rate` (SOAK_FAULT_RATE, 0.05), `--seed` (SOAK_SEED, 1), `--runtime` (SOAK_RUNTIME,
- * workerd or deno), `--sample-every` (SOAK_SAMPLE_EVERY, 100), `--no-collect`,
- * `--new-connection-each`.
+ * Every option: `deno task soak --help`.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { startWorker, type WorkerRuntime } from "../tests/_worker.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
+import { exitWithUsage, parseCommandLine } from "../worker/_command_line.ts";
 import { formatMemorySamples, formatSoakReport, runSoak } from "./soak.ts";
+
+const USAGE = `Usage: deno task soak [options]
+
+Many uploads of mixed sizes, many at once, through the upload worker, with faults injected
+into the Participant Service and S3; then a cross-check of what the client was told against
+what the chats hold, and the worker's memory after full garbage collections. Exits 1 on a
+lost, duplicated or corrupted upload, or a leak.
+
+Options (each also an environment variable):
+  --uploads N              SOAK_UPLOADS        uploads in all (default 2000)
+  --concurrency N          SOAK_CONCURRENCY    uploads at once (default 32)
+  --max-bytes N            SOAK_MAX_BYTES      the largest upload (default 20971520)
+  --fault-rate R           SOAK_FAULT_RATE     share of upstream calls hit by a fault (0.05)
+  --seed N                 SOAK_SEED           seeds sizes and faults (default 1)
+  --runtime R              SOAK_RUNTIME        workerd (default) or deno
+  --sample-every N         SOAK_SAMPLE_EVERY   uploads between memory readings (default 100)
+  --no-collect                                 memory as it is, no forced collections
+  --new-connection-each                        no kept-alive client connections
+  --help                                       this text`;
 
 /**
  * The growth, after collections, that counts as a leak. From clean full runs (README, "Soak"):
@@ -36,29 +51,28 @@ import { formatMemorySamples, formatSoakReport, runSoak } from "./soak.ts";
 const HEAP_LEAK_BYTES = 4 * 2 ** 20;
 const RSS_LEAK_BYTES = 16 * 2 ** 20;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    uploads: { type: "string" },
-    concurrency: { type: "string" },
-    "max-bytes": { type: "string" },
-    "fault-rate": { type: "string" },
-    seed: { type: "string" },
-    runtime: { type: "string" },
-    "sample-every": { type: "string" },
-    "no-collect": { type: "boolean", default: false },
-    "new-connection-each": { type: "boolean", default: false },
-  },
+const { values } = parseCommandLine(Deno.args, USAGE, {
+  uploads: { type: "string" },
+  concurrency: { type: "string" },
+  "max-bytes": { type: "string" },
+  "fault-rate": { type: "string" },
+  seed: { type: "string" },
+  runtime: { type: "string" },
+  "sample-every": { type: "string" },
+  "no-collect": { type: "boolean", default: false },
+  "new-connection-each": { type: "boolean", default: false },
 });
 
 const setting = (flag: keyof typeof values, env: string, fallback: number): number => {
   const given = values[flag] ?? Deno.env.get(env);
   const n = Number(given ?? fallback);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} must be a number ≥ 0`);
+  if (!Number.isFinite(n) || n < 0) exitWithUsage(USAGE, `--${flag} must be a number ≥ 0`);
   return n;
 };
 const runtime = (values.runtime ?? Deno.env.get("SOAK_RUNTIME") ?? "workerd") as WorkerRuntime;
-if (runtime !== "workerd" && runtime !== "deno") throw new Error("--runtime: workerd or deno");
+if (runtime !== "workerd" && runtime !== "deno") {
+  exitWithUsage(USAGE, "--runtime must be workerd or deno");
+}
 const collect = !values["no-collect"];
 
 const report = await runSoak({

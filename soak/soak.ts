@@ -7,11 +7,14 @@
  */
 
 import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
+import { listAttachments } from "../src/mod.ts";
 import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
 import { sharedRateRules } from "../local/faults.ts";
-import { seededRandom } from "../local/seeded_random.ts";
+import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { sha256 } from "../testing/data.ts";
+import { processMemory } from "../testing/processes.ts";
+import { startProxy, type TcpProxy } from "../testing/proxy.ts";
+import { seededRandom } from "../testing/seeded_random.ts";
 
 /** A running worker, as the soak needs it. */
 export interface SoakWorker {
@@ -159,6 +162,13 @@ interface Lane {
   http: Deno.HttpClient;
 }
 
+/** One planned upload: its number, size and where its bytes start in the pool. */
+interface Job {
+  index: number;
+  size: number;
+  offset: number;
+}
+
 interface Outcome {
   name: string;
   key: string;
@@ -170,9 +180,14 @@ interface Outcome {
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
+/** The options with their defaults filled in. */
+type Settings = Required<Omit<SoakOptions, "startWorker">> & Pick<SoakOptions, "startWorker">;
+
 /**
  * Runs the soak and returns its figures. Starts its own local stack, an S3 proxy and the
- * worker, and stops them all.
+ * worker, and stops them all. The steps: plan the uploads, arm the faults, run the first pass
+ * (a burst at the largest size, then up to `firstPassShare`) and the second, reading the
+ * worker's memory idle between them, disarm the faults, then cross-check every chat.
  *
  * @param options Counts, sizes, faults and the worker to start.
  * @returns The figures and the problems found.
@@ -185,65 +200,162 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
  * ```
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const {
-    uploads = 2000,
-    concurrency = 32,
-    minBytes = 1024,
-    maxBytes = 20 * 1024 * 1024,
-    faultRate = 0.05,
-    seed = 1,
-    maxAttempts = 8,
-    timeLimitMs = 900_000,
-    sampleEvery = 100,
-    firstPassShare = 0.5,
-    settleMs = 1000,
-    log = () => {},
-    fetch: toWorker = fetch,
-  } = options;
-  const random = seededRandom(seed);
+  const settings = withDefaults(options);
+  const rig = await startSoakRig(settings);
+  let memory: MemoryWatch | undefined;
+  try {
+    const plan = planUploads(settings);
+    const uploader = createUploader(rig.worker.url, settings);
+    const faults = armFaults(rig, settings);
+    memory = watchMemory(rig, settings);
+    const started = performance.now();
+    const lanes = runLanes(rig.lanes, plan, uploader, memory, settings, started);
+    const burst = Math.min(settings.concurrency * 2, plan.length);
+    await lanes.runUntil(burst);
+    const baseline = await memory.idleReading("baseline", lanes.done);
+    memory.watchPeak();
+    await lanes.runUntil(Math.max(burst, Math.floor(plan.length * settings.firstPassShare)));
+    const start = await memory.idleReading("first pass", lanes.done);
+    await lanes.runUntil(plan.length);
+    const durationMs = performance.now() - started;
+    const injected = faults.disarm();
+    const end = await memory.idleReading("second pass", lanes.done);
+    memory.stopPeak();
+
+    const check = await crossCheck(rig, lanes.outcomes, settings.uploads);
+    return {
+      uploads: lanes.outcomes.length,
+      completed: check.completed,
+      failed: lanes.outcomes.length - check.completed,
+      errorsByKind: uploader.errorsByKind,
+      retries: uploader.retries,
+      bytesVerified: check.bytesVerified,
+      silentLosses: check.silentLosses,
+      duplicates: check.duplicates,
+      faultsInjected: injected.struck,
+      upstreamCalls: injected.eligible,
+      memory: memory.figures(baseline, start, end),
+      durationMs,
+      problems: check.problems,
+    };
+  } finally {
+    memory?.stopPeak();
+    await rig.close();
+  }
+}
+
+function withDefaults(options: SoakOptions): Settings {
+  return {
+    uploads: 2000,
+    concurrency: 32,
+    minBytes: 1024,
+    maxBytes: 20 * 1024 * 1024,
+    faultRate: 0.05,
+    seed: 1,
+    maxAttempts: 8,
+    timeLimitMs: 900_000,
+    sampleEvery: 100,
+    firstPassShare: 0.5,
+    settleMs: 1000,
+    newConnectionEach: false,
+    log: () => {},
+    fetch: (input, init) => fetch(input, init),
+    ...options,
+  };
+}
+
+/** What the soak runs against: the stack, the proxy in front of its S3, the worker, lanes. */
+interface SoakRig {
+  stack: LocalStack;
+  proxy: TcpProxy;
+  worker: SoakWorker;
+  client: ParticipantClient;
+  /** One chat and one client connection per upload in flight. */
+  lanes: Lane[];
+  /** Hangs up every lane's connection to the worker; the next upload opens a new one. */
+  hangUp(): void;
+  close(): Promise<void>;
+}
+
+async function startSoakRig(settings: Settings): Promise<SoakRig> {
   const stack = await startLocalStack({
     s3Port: 0,
     participantPort: 0,
-    maxAttachmentsPerChat: uploads + 1,
+    maxAttachmentsPerChat: settings.uploads + 1,
   });
   const s3Port = Number(new URL(stack.s3.url).port);
   const proxy = startProxy({ target: { hostname: "127.0.0.1", port: s3Port } });
   stack.service.s3.publicUrl = proxy.url;
-  let worker: SoakWorker | undefined;
-  let peakTimer: ReturnType<typeof setInterval> | undefined;
   const lanes: Lane[] = [];
+  let worker: SoakWorker | undefined;
+  const close = async () => {
+    for (const lane of lanes) lane.http.close();
+    await worker?.close();
+    await proxy.close();
+    await stack.close();
+  };
   try {
-    worker = await options.startWorker({
+    worker = await settings.startWorker({
       participantUrl: stack.participantUrl,
       uploadHosts: [new URL(proxy.url).host],
     });
     const client = createParticipantClient({ endpoint: stack.participantUrl });
-    for (let i = 0; i < concurrency; i++) {
+    for (let i = 0; i < settings.concurrency; i++) {
       lanes.push({ chat: await openChat(client), http: Deno.createHttpClient({}) });
     }
-    // Hangs up every lane's connection to the worker; the next upload opens a new one.
     const hangUp = () => {
       for (const lane of lanes) {
         lane.http.close();
         lane.http = Deno.createHttpClient({});
       }
     };
+    return { stack, proxy, worker, client, lanes, hangUp, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
-    // One pool of bytes; each upload is a slice of it, so its digest is cheap to know.
-    const pool = new Uint8Array(maxBytes + 4096);
-    for (let i = 0; i < pool.length; i += 65536) {
-      crypto.getRandomValues(pool.subarray(i, Math.min(pool.length, i + 65536)));
-    }
-    const plan = Array.from({ length: uploads }, (_, i) => {
-      const size = pickSize(random, minBytes, maxBytes);
-      const offset = Math.floor(random() * 4096);
-      return { index: i, size, offset };
-    });
+/** The uploads, sized and placed, and one pool of bytes each is a slice of. */
+interface UploadPlan {
+  jobs: Job[];
+  /** Random bytes; upload `i` is `pool[offset, offset + size)`, so its digest is cheap. */
+  pool: Uint8Array<ArrayBuffer>;
+  length: number;
+}
 
-    const errorsByKind: Record<string, number> = {};
-    let retries = 0;
-    const outcomes: Outcome[] = [];
-    const upload = async (lane: Lane, job: (typeof plan)[number]): Promise<Outcome> => {
+function planUploads(settings: Settings): UploadPlan {
+  const random = seededRandom(settings.seed);
+  const pool = new Uint8Array(settings.maxBytes + 4096);
+  for (let i = 0; i < pool.length; i += 65536) {
+    crypto.getRandomValues(pool.subarray(i, Math.min(pool.length, i + 65536)));
+  }
+  const jobs = Array.from({ length: settings.uploads }, (_, index) => ({
+    index,
+    size: pickSize(random, settings.minBytes, settings.maxBytes),
+    offset: Math.floor(random() * 4096),
+  }));
+  // The first round runs at the largest size on every lane at once.
+  for (let i = 0; i < Math.min(settings.concurrency, jobs.length); i++) {
+    jobs[i].size = settings.maxBytes;
+  }
+  return { jobs, pool, length: jobs.length };
+}
+
+/** Uploads one job through the worker, retrying as a careful client would; counts errors. */
+interface Uploader {
+  upload(lane: Lane, job: Job, pool: Uint8Array<ArrayBuffer>): Promise<Outcome>;
+  /** Failed answers by problem code (or `network`), retries included. */
+  errorsByKind: Record<string, number>;
+  /** Tries beyond the first. */
+  retries: number;
+}
+
+function createUploader(workerUrl: string, settings: Settings): Uploader {
+  const uploader: Uploader = {
+    errorsByKind: {},
+    retries: 0,
+    async upload(lane, job, pool) {
       const name = `soak-${String(job.index).padStart(5, "0")}.pdf`;
       const body = pool.subarray(job.offset, job.offset + job.size);
       const outcome: Outcome = {
@@ -252,13 +364,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         size: job.size,
         digest: await sha256(body),
       };
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        if (attempt > 1) retries++;
+      for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+        if (attempt > 1) uploader.retries++;
         let status = 0;
         let code = "network";
         let retryAfter = 0;
         try {
-          const response = await toWorker(`${worker!.url}/attachments/${name}`, {
+          const response = await settings.fetch(`${workerUrl}/attachments/${name}`, {
             method: "PUT",
             headers: {
               "X-Amz-Bearer": lane.chat.connectionToken,
@@ -270,7 +382,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           });
           status = response.status;
           const answer = await response.json().catch(() => ({}));
-          if (options.newConnectionEach) {
+          if (settings.newConnectionEach) {
             lane.http.close();
             lane.http = Deno.createHttpClient({});
           }
@@ -284,217 +396,259 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         } catch {
           // No answer: the worker went away mid-request; the same key makes a retry safe.
         }
-        errorsByKind[code] = (errorsByKind[code] ?? 0) + 1;
+        uploader.errorsByKind[code] = (uploader.errorsByKind[code] ?? 0) + 1;
         outcome.error = code;
         if (status !== 0 && !RETRYABLE.has(status)) return outcome;
         const ceiling = Math.min(2000, 50 * 2 ** attempt);
         await sleep(Math.max(retryAfter * 1000, Math.floor(Math.random() * ceiling)));
       }
       return outcome;
-    };
+    },
+  };
+  return uploader;
+}
 
-    // Faults from the first upload on: `faultRate` of the service calls, a third each
-    // throttled, failed and dropped; `faultRate` of the S3 requests.
-    for (const operation of ["StartAttachmentUpload", "CompleteAttachmentUpload"]) {
-      const kinds = ["throttle", "error", "drop"] as const;
-      for (const rule of sharedRateRules(operation, kinds, faultRate, seed)) {
-        stack.service.faults.add(rule);
-      }
+/**
+ * Faults from the first upload on: `faultRate` of the service calls, a third each throttled,
+ * failed and dropped; `faultRate` of the S3 requests. `disarm()` stops them and says how many
+ * struck, out of how many calls they could have.
+ */
+function armFaults(
+  rig: SoakRig,
+  settings: Settings,
+): { disarm(): FaultCounts } {
+  const { stack, proxy } = rig;
+  for (const operation of ["StartAttachmentUpload", "CompleteAttachmentUpload"]) {
+    const kinds = ["throttle", "error", "drop"] as const;
+    for (const rule of sharedRateRules(operation, kinds, settings.faultRate, settings.seed)) {
+      stack.service.faults.add(rule);
     }
-    proxy.strikeRequests({
-      rate: faultRate,
-      seed: seed + 101,
-      faults: [
-        { kind: "respond", status: 503, code: "SlowDown" },
-        { kind: "reset", afterBytes: 512 },
-        { kind: "respond", status: 500, code: "InternalError" },
-      ],
-    });
-
-    // Memory readings: after a full collection where the worker offers one; a timer keeps the
-    // peak in between.
-    const samples: SoakMemory["samples"] = [];
-    let peakBytes = 0;
-    const reading = async (idle: boolean, uploads = done) => {
-      const before = rss(worker!.pid);
-      peakBytes = Math.max(peakBytes, before);
-      const heapBytes = worker!.collectGarbage ? await worker!.collectGarbage() : undefined;
-      const sample = {
-        uploads,
-        rssBytes: rss(worker!.pid),
-        beforeCollectionBytes: before,
-        ...(heapBytes !== undefined ? { heapBytes } : {}),
-        idle,
+  }
+  proxy.strikeRequests({
+    rate: settings.faultRate,
+    seed: settings.seed + 101,
+    faults: [
+      { kind: "respond", status: 503, code: "SlowDown" },
+      { kind: "reset", afterBytes: 512 },
+      { kind: "respond", status: 500, code: "InternalError" },
+    ],
+  });
+  return {
+    disarm() {
+      const { faults } = stack.service;
+      const struck = {
+        service: [...faults.hits.values()].reduce((a, b) => a + b, 0),
+        s3: proxy.stats.struck,
       };
-      samples.push(sample);
-      return sample;
-    };
-    // The worker idle: no upload in flight, no client connection open, a moment to settle.
-    const idleReading = async (label: string) => {
-      hangUp();
-      await sleep(settleMs);
-      const sample = await reading(true);
-      log(`${label}: ${done} uploads, idle worker RSS ${mib(sample.rssBytes)}`);
-      return sample;
-    };
+      const eligible = {
+        service: (faults.calls.get("StartAttachmentUpload") ?? 0) +
+          (faults.calls.get("CompleteAttachmentUpload") ?? 0),
+        s3: proxy.stats.eligible,
+      };
+      proxy.strikeRequests(undefined);
+      faults.clear();
+      return { struck, eligible };
+    },
+  };
+}
 
-    const started = performance.now();
-    const deadline = started + timeLimitMs;
-    let next = 0;
-    let done = 0;
-    const runUntil = async (until: number) => {
+/** Faults struck, and the calls they could have struck. */
+interface FaultCounts {
+  struck: SoakReport["faultsInjected"];
+  eligible: SoakReport["upstreamCalls"];
+}
+
+type Sample = SoakMemory["samples"][number];
+
+/**
+ * The worker's memory over the run: a reading after a full collection where the worker
+ * offers one, and a timer that keeps the peak in between.
+ */
+interface MemoryWatch {
+  /** A reading with uploads in flight. */
+  reading(uploads: number): Promise<Sample>;
+  /** A reading of the worker idle: no upload in flight, no client connection, settled. */
+  idleReading(label: string, uploads: number): Promise<Sample>;
+  watchPeak(): void;
+  stopPeak(): void;
+  figures(baseline: Sample, start: Sample, end: Sample): SoakMemory;
+}
+
+function watchMemory(rig: SoakRig, settings: Settings): MemoryWatch {
+  const { worker } = rig;
+  const rss = () => processMemory(worker.pid).rss;
+  const samples: Sample[] = [];
+  let peakBytes = 0;
+  let peakTimer: ReturnType<typeof setInterval> | undefined;
+  const read = async (idle: boolean, uploads: number) => {
+    const before = rss();
+    peakBytes = Math.max(peakBytes, before);
+    const heapBytes = worker.collectGarbage ? await worker.collectGarbage() : undefined;
+    const sample = {
+      uploads,
+      rssBytes: rss(),
+      beforeCollectionBytes: before,
+      ...(heapBytes !== undefined ? { heapBytes } : {}),
+      idle,
+    };
+    samples.push(sample);
+    return sample;
+  };
+  return {
+    reading: (uploads) => read(false, uploads),
+    async idleReading(label, uploads) {
+      rig.hangUp();
+      await sleep(settings.settleMs);
+      const sample = await read(true, uploads);
+      settings.log(`${label}: ${uploads} uploads, idle worker RSS ${mib(sample.rssBytes)}`);
+      return sample;
+    },
+    watchPeak() {
+      peakTimer = setInterval(() => peakBytes = Math.max(peakBytes, rss()), 200);
+    },
+    stopPeak: () => clearInterval(peakTimer),
+    figures: (baseline, start, end) => ({
+      baselineBytes: baseline.rssBytes,
+      startBytes: start.rssBytes,
+      peakBytes,
+      endBytes: end.rssBytes,
+      growthBytes: end.rssBytes - start.rssBytes,
+      collected: worker.collectGarbage !== undefined,
+      ...(end.heapBytes !== undefined
+        ? {
+          heap: {
+            baselineBytes: baseline.heapBytes!,
+            startBytes: start.heapBytes!,
+            endBytes: end.heapBytes,
+          },
+        }
+        : {}),
+      samples,
+    }),
+  };
+}
+
+/**
+ * The lanes taking jobs off the plan in turn, one upload at a time each; a memory reading
+ * every `sampleEvery` uploads (one at a time, while the other lanes go on uploading).
+ */
+function runLanes(
+  lanes: Lane[],
+  plan: UploadPlan,
+  uploader: Uploader,
+  memory: MemoryWatch,
+  settings: Settings,
+  started: number,
+): { runUntil(until: number): Promise<void>; outcomes: Outcome[]; done: number } {
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const state = {
+    outcomes,
+    done: 0,
+    async runUntil(until: number) {
+      const deadline = started + settings.timeLimitMs;
       let sampling = Promise.resolve();
       await Promise.all(lanes.map(async (lane) => {
         while (next < until && performance.now() < deadline) {
-          outcomes.push(await upload(lane, plan[next++]));
-          done++;
-          if (done % sampleEvery === 0) {
-            const at = done;
-            // One reading at a time; the other lanes keep uploading meanwhile.
-            sampling = sampling.then(async () => {
-              const { rssBytes, beforeCollectionBytes } = await reading(false, at);
-              log(
-                `${at}/${plan.length} uploads, worker RSS ${mib(rssBytes)} ` +
-                  `(${mib(beforeCollectionBytes)} before collection)`,
-              );
-            });
-          }
+          outcomes.push(await uploader.upload(lane, plan.jobs[next++], plan.pool));
+          const at = ++state.done;
+          if (at % settings.sampleEvery !== 0) continue;
+          sampling = sampling.then(async () => {
+            const { rssBytes, beforeCollectionBytes } = await memory.reading(at);
+            settings.log(
+              `${at}/${plan.length} uploads, worker RSS ${mib(rssBytes)} ` +
+                `(${mib(beforeCollectionBytes)} before collection)`,
+            );
+          });
         }
       }));
       await sampling;
-    };
+    },
+  };
+  return state;
+}
 
-    // The first pass: a burst of the largest size on every lane at once, then a round more
-    // (the baseline), then up to half of the uploads (the start). The second pass: the rest,
-    // on new connections (the end). Every upload counts.
-    const burst = Math.min(concurrency * 2, plan.length);
-    for (let i = 0; i < Math.min(concurrency, plan.length); i++) plan[i].size = maxBytes;
-    await runUntil(burst);
-    const baseline = await idleReading("baseline");
-    peakTimer = setInterval(() => peakBytes = Math.max(peakBytes, rss(worker!.pid)), 200);
-    await runUntil(Math.max(burst, Math.floor(plan.length * firstPassShare)));
-    const start = await idleReading("first pass");
-    await runUntil(plan.length);
-    const durationMs = performance.now() - started;
-    const struck = {
-      service: [...stack.service.faults.hits.values()].reduce((a, b) => a + b, 0),
-      s3: proxy.stats.struck,
-    };
-    const eligible = {
-      service: (stack.service.faults.calls.get("StartAttachmentUpload") ?? 0) +
-        (stack.service.faults.calls.get("CompleteAttachmentUpload") ?? 0),
-      s3: proxy.stats.eligible,
-    };
-    proxy.strikeRequests(undefined);
-    stack.service.faults.clear();
-    const end = await idleReading("second pass");
-    clearInterval(peakTimer);
-
-    // The cross-check: what the client was told against what the chats hold.
-    const problems: string[] = [];
-    const told = new Map(outcomes.map((o) => [o.name, o]));
-    let silentLosses = 0;
-    let duplicates = 0;
-    const seen = new Map<string, number>();
-    for (const lane of lanes) {
-      for (const item of await attachmentItems(client, lane.chat.connectionToken)) {
-        seen.set(item.name, (seen.get(item.name) ?? 0) + 1);
-        const outcome = told.get(item.name);
-        if (!outcome) {
-          problems.push(`${item.name}: in a chat, never asked for`);
-          silentLosses++;
-        } else if (outcome.attachmentId === undefined) {
-          problems.push(`${item.name}: completed, but the client was told ${outcome.error}`);
-          silentLosses++;
-        } else if (outcome.attachmentId !== item.id) {
-          problems.push(
-            `${item.name}: completed as ${item.id}, reported as ${outcome.attachmentId}`,
-          );
-          silentLosses++;
-        }
-      }
-    }
-    for (const [name, count] of seen) {
-      if (count > 1) {
-        problems.push(`${name}: ${count} attachments`);
-        duplicates += count - 1;
-      }
-    }
-    let bytesVerified = 0;
-    const completedOutcomes = outcomes.filter((o) => o.attachmentId !== undefined);
-    for (const outcome of completedOutcomes) {
-      if (!seen.has(outcome.name)) {
-        problems.push(`${outcome.name}: reported completed, not in its chat`);
+/**
+ * What the client was told against what the chats hold: every attachment in a chat was asked
+ * for once and reported with its id; every one reported completed is in its chat; every
+ * completed one downloads again with the bytes sent.
+ */
+async function crossCheck(
+  rig: SoakRig,
+  outcomes: Outcome[],
+  uploads: number,
+): Promise<{
+  completed: number;
+  bytesVerified: number;
+  silentLosses: number;
+  duplicates: number;
+  problems: string[];
+}> {
+  const problems: string[] = [];
+  const told = new Map(outcomes.map((o) => [o.name, o]));
+  let silentLosses = 0;
+  let duplicates = 0;
+  const seen = new Map<string, number>();
+  const tokenOf = new Map<string, string>();
+  const maxPages = Math.ceil(uploads / 100) + 2;
+  for (const lane of rig.lanes) {
+    const token = lane.chat.connectionToken;
+    for (
+      const item of await listAttachments({ client: rig.client, connectionToken: token, maxPages })
+    ) {
+      tokenOf.set(item.attachmentId, token);
+      seen.set(item.name, (seen.get(item.name) ?? 0) + 1);
+      const outcome = told.get(item.name);
+      if (!outcome) {
+        problems.push(`${item.name}: in a chat, never asked for`);
+        silentLosses++;
+      } else if (outcome.attachmentId === undefined) {
+        problems.push(`${item.name}: completed, but the client was told ${outcome.error}`);
+        silentLosses++;
+      } else if (outcome.attachmentId !== item.attachmentId) {
+        problems.push(
+          `${item.name}: completed as ${item.attachmentId}, reported as ${outcome.attachmentId}`,
+        );
         silentLosses++;
       }
     }
-    // Download every completed attachment again and compare digests.
-    const byLane = new Map<string, string>();
-    for (const lane of lanes) {
-      for (const item of await attachmentItems(client, lane.chat.connectionToken)) {
-        byLane.set(item.id, lane.chat.connectionToken);
+  }
+  for (const [name, count] of seen) {
+    if (count > 1) {
+      problems.push(`${name}: ${count} attachments`);
+      duplicates += count - 1;
+    }
+  }
+  const completed = outcomes.filter((o) => o.attachmentId !== undefined);
+  for (const outcome of completed) {
+    if (!seen.has(outcome.name)) {
+      problems.push(`${outcome.name}: reported completed, not in its chat`);
+      silentLosses++;
+    }
+  }
+  // Download every completed attachment again and compare digests, 8 at a time.
+  let bytesVerified = 0;
+  let cursor = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (cursor < completed.length) {
+      const outcome = completed[cursor++];
+      const token = tokenOf.get(outcome.attachmentId!);
+      if (!token) continue;
+      const got = await rig.client.getAttachment(token, { AttachmentId: outcome.attachmentId! });
+      if (!got.data?.Url) {
+        problems.push(`${outcome.name}: GetAttachment failed`);
+        continue;
+      }
+      const bytes = new Uint8Array(await (await fetch(got.data.Url)).arrayBuffer());
+      if (bytes.length === outcome.size && await sha256(bytes) === outcome.digest) {
+        bytesVerified += bytes.length;
+      } else {
+        problems.push(`${outcome.name}: the stored bytes differ from those sent`);
+        silentLosses++;
       }
     }
-    let cursor = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (cursor < completedOutcomes.length) {
-        const outcome = completedOutcomes[cursor++];
-        const token = byLane.get(outcome.attachmentId!);
-        if (!token) continue;
-        const got = await client.getAttachment(token, { AttachmentId: outcome.attachmentId! });
-        if (!got.data?.Url) {
-          problems.push(`${outcome.name}: GetAttachment failed`);
-          continue;
-        }
-        const bytes = new Uint8Array(await (await fetch(got.data.Url)).arrayBuffer());
-        if (bytes.length === outcome.size && await sha256(bytes) === outcome.digest) {
-          bytesVerified += bytes.length;
-        } else {
-          problems.push(`${outcome.name}: the stored bytes differ from those sent`);
-          silentLosses++;
-        }
-      }
-    }));
-
-    return {
-      uploads: outcomes.length,
-      completed: completedOutcomes.length,
-      failed: outcomes.length - completedOutcomes.length,
-      errorsByKind,
-      retries,
-      bytesVerified,
-      silentLosses,
-      duplicates,
-      faultsInjected: struck,
-      upstreamCalls: eligible,
-      memory: {
-        baselineBytes: baseline.rssBytes,
-        startBytes: start.rssBytes,
-        peakBytes,
-        endBytes: end.rssBytes,
-        growthBytes: end.rssBytes - start.rssBytes,
-        collected: worker.collectGarbage !== undefined,
-        ...(end.heapBytes !== undefined
-          ? {
-            heap: {
-              baselineBytes: baseline.heapBytes!,
-              startBytes: start.heapBytes!,
-              endBytes: end.heapBytes,
-            },
-          }
-          : {}),
-        samples,
-      },
-      durationMs,
-      problems,
-    };
-  } finally {
-    clearInterval(peakTimer);
-    for (const lane of lanes) lane.http.close();
-    await worker?.close();
-    await proxy.close();
-    await stack.close();
-  }
+  }));
+  return { completed: completed.length, bytesVerified, silentLosses, duplicates, problems };
 }
 
 /**
@@ -565,41 +719,6 @@ function pickSize(random: () => number, min: number, max: number): number {
   const lo = Math.log(min);
   const hi = Math.log(max);
   return Math.max(min, Math.min(max, Math.round(Math.exp(lo + random() * (hi - lo)))));
-}
-
-async function attachmentItems(
-  client: ParticipantClient,
-  token: string,
-): Promise<{ id: string; name: string }[]> {
-  const items: { id: string; name: string }[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.getTranscript(token, {
-      MaxResults: 100,
-      ScanDirection: "FORWARD",
-      SortOrder: "ASCENDING",
-      StartPosition: undefined,
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    });
-    if (page.error) throw new Error(`GetTranscript failed: ${page.error.name}`);
-    for (const item of page.data.Transcript ?? []) {
-      for (const attachment of item.Attachments ?? []) {
-        items.push({ id: attachment.AttachmentId!, name: attachment.AttachmentName! });
-      }
-    }
-    nextToken = page.data.NextToken;
-  } while (nextToken);
-  return items;
-}
-
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN) * 1024;
-}
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function sleep(ms: number): Promise<void> {

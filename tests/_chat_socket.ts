@@ -1,12 +1,13 @@
 /**
- * A minimal participant-websocket client for tests: connects to a `Websocket.Url`, subscribes
- * to `aws/chat` as amazon-connect-chatjs does, and keeps every frame the service sends.
+ * A chat as a test takes part in it: StartChatContact and CreateParticipantConnection over plain
+ * HTTP, an agent joining, a file sent, and a minimal participant-websocket client that
+ * subscribes to `aws/chat` as amazon-connect-chatjs does and keeps every frame the service sends.
  *
  * @module
  */
 
 import type { components } from "../generated/participant.ts";
-import { eventually } from "./_support.ts";
+import { eventually } from "./_wait.ts";
 
 /** A transcript item. */
 export type Item = components["schemas"]["Item"];
@@ -61,6 +62,41 @@ export async function openChatSocket(url: string): Promise<ChatSocket> {
       await closed;
     },
   };
+}
+
+/** What StartChatContact answers. */
+export interface StartedChat {
+  ContactId: string;
+  ParticipantId: string;
+  ParticipantToken: string;
+}
+
+/**
+ * StartChatContact (`PUT /contact/chat`) on an instance, as a customer front end's backend
+ * calls it.
+ *
+ * @param participantUrl The local service.
+ * @param instanceId The Amazon Connect instance (the local service keeps settings per instance).
+ * @param displayName The customer's name in the chat.
+ * @returns The new contact and the customer's ParticipantToken.
+ */
+export async function startChatContact(
+  participantUrl: string,
+  instanceId: string,
+  displayName = "Customer",
+): Promise<StartedChat> {
+  const response = await fetch(`${participantUrl}/contact/chat`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      InstanceId: instanceId,
+      ContactFlowId: "flow",
+      ParticipantDetails: { DisplayName: displayName },
+    }),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`StartChatContact: ${JSON.stringify(body)}`);
+  return body;
 }
 
 /** A participant's connection: its ConnectionToken and its websocket URL. */

@@ -1,14 +1,14 @@
 /**
  * Stand-ins for the security tests: a Participant Service and an S3 that answer whatever a
- * test scripts (redirects, stalls, hostile headers), a foreign host that counts every
- * connection it accepts, and a raw HTTP client that can stop halfway. All on real sockets of
- * 127.0.0.1, free ports. They take no rules from `src/` or `worker/`: each answer is written
- * here, as the real services' documentation describes it.
+ * test scripts (redirects, stalls, hostile headers), and a foreign host that counts every
+ * connection it accepts. All on real sockets of 127.0.0.1, free ports. They take no rules
+ * from `src/` or `worker/`: each answer is written here, as the real services' documentation
+ * describes it.
  *
  * @module
  */
 
-import { type StartedWorker, startWorker, type WorkerRuntime } from "./_worker.ts";
+import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 
 /** A host the worker must never reach: it counts the connections it accepts. */
 export interface ForeignHost {
@@ -346,102 +346,6 @@ export async function startStandIns(
     async close() {
       await worker.close();
       await stop();
-    },
-  };
-}
-
-/** An answer read by {@link openRaw}. */
-export interface RawAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-/** A request over raw TCP whose body is written bit by bit, while its answer is awaited. */
-export interface RawExchange {
-  /** Writes body bytes. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** The answer, once the server sends it and closes; rejects when none comes. */
-  answer: Promise<RawAnswer>;
-  /** Closes the connection: a client that goes away. */
-  close(): void;
-}
-
-/**
- * Sends a request head over a plain TCP connection and reads the answer as it comes, while
- * the body is still being written (or never is).
- *
- * @param url The full URL (`http:`).
- * @param headers The headers, sent as given (`Host` and `Connection: close` added).
- * @param method @default {"PUT"}
- * @returns The exchange.
- */
-export async function openRaw(
-  url: string,
-  headers: Record<string, string>,
-  method = "PUT",
-): Promise<RawExchange> {
-  const target = new URL(url);
-  const conn = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
-  const head = [`${method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`];
-  head.push("Connection: close");
-  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
-  const writeAll = async (bytes: Uint8Array) => {
-    for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-  };
-  await writeAll(new TextEncoder().encode(head.join("\r\n") + "\r\n\r\n"));
-  let closed = false;
-  // The answer is complete at its Content-Length (the server may keep the connection open
-  // while the request body is unfinished), or else when the server closes.
-  const answer = (async () => {
-    let bytes = new Uint8Array(0);
-    const buffer = new Uint8Array(64 * 1024);
-    const parse = (final: boolean): RawAnswer | undefined => {
-      const text = new TextDecoder("latin1").decode(bytes);
-      const end = text.indexOf("\r\n\r\n");
-      if (end < 0) return undefined;
-      const [status, ...fields] = text.slice(0, end).split("\r\n");
-      const parsed = new Headers();
-      for (const field of fields) {
-        const colon = field.indexOf(":");
-        parsed.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
-      }
-      const length = parsed.get("content-length");
-      const body = bytes.subarray(new TextEncoder().encode(text.slice(0, end + 4)).length);
-      if (!final && (length === null || body.length < Number(length))) return undefined;
-      return {
-        status: Number(status.split(" ")[1]),
-        headers: parsed,
-        text: new TextDecoder().decode(body),
-      };
-    };
-    for (;;) {
-      let n: number | null = null;
-      try {
-        n = await conn.read(buffer);
-      } catch { /* reset: what came is all there is */ }
-      if (n === null) break;
-      const next = new Uint8Array(bytes.length + n);
-      next.set(bytes);
-      next.set(buffer.subarray(0, n), bytes.length);
-      bytes = next;
-      const done = parse(false);
-      if (done) return done;
-    }
-    const last = parse(true);
-    if (!last) throw new Error("the connection closed without an answer");
-    return last;
-  })();
-  answer.catch(() => {});
-  return {
-    write: writeAll,
-    answer,
-    close() {
-      if (closed) return;
-      closed = true;
-      try {
-        conn.close();
-      } catch { /* already closed */ }
     },
   };
 }

@@ -21,7 +21,7 @@
 
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
-import { rawHttp, type RawHttpRequest, type RawHttpResponse } from "./_support.ts";
+import { rawHttp, type RawHttpRequest, type RawResponse } from "../testing/raw_http.ts";
 
 const SPEC_ID = "https://connect-attachments.invalid/worker/openapi.yaml";
 
@@ -319,7 +319,7 @@ export async function workerFetch(
  */
 export async function workerRawHttp(
   request: RawHttpRequest,
-): Promise<RawHttpResponse | undefined> {
+): Promise<RawResponse | undefined> {
   const answer = await rawHttp(request);
   if (!answer) return answer;
   const headers = new Headers();

@@ -10,45 +10,14 @@
 
 import assert from "node:assert/strict";
 import { uploadAttachment } from "../src/_library/upload.ts";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
-import { createParticipantClient } from "../src/_core/client.ts";
-import { eventually, randomBytes, serveTiny, settlesWithin, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { eventually, settlesWithin } from "./_wait.ts";
+import { randomBytes } from "../testing/data.ts";
+import { serveTiny } from "./_http.ts";
+import { startProxiedStack, startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerRawHttp } from "./_worker_contract.ts";
 
 const BOUND_MS = 10_000;
-
-/** The local stack with every pre-signed URL behind a proxy, and a connected chat. */
-async function stalledS3Stack() {
-  const calls: Record<string, number> = {};
-  const stack = await startLocalStack({
-    s3Port: 0,
-    participantPort: 0,
-    log: (line) => {
-      const operation = line.split(" ")[2];
-      calls[operation] = (calls[operation] ?? 0) + 1;
-    },
-  });
-  const proxy = startProxy({
-    target: { hostname: "127.0.0.1", port: Number(new URL(stack.s3.url).port) },
-  });
-  stack.service.s3.publicUrl = proxy.url;
-  const { connectionToken } = await openChat(
-    createParticipantClient({ endpoint: stack.participantUrl }),
-  );
-  return {
-    stack,
-    proxy,
-    calls,
-    connectionToken,
-    async close() {
-      await proxy.close();
-      await stack.close();
-    },
-  };
-}
 
 const inputs = {
   "bytes (sent by fetch)": () => ({ file: randomBytes(300_000) }),
@@ -60,7 +29,7 @@ const inputs = {
 
 for (const [kind, input] of Object.entries(inputs)) {
   Deno.test(`uploadAttachment: aborting while S3 stalls ends the upload at once, nothing completed (${kind})`, async () => {
-    const t = await stalledS3Stack();
+    const t = await startProxiedStack();
     try {
       t.proxy.inject({ kind: "stall" });
       const controller = new AbortController();

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { eventually, randomBytes, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { eventually } from "./_wait.ts";
+import { randomBytes } from "../testing/data.ts";
+import { startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch, workerRawHttp } from "./_worker_contract.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];

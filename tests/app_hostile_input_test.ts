@@ -16,8 +16,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { attachmentDisposition } from "../local/presign.ts";
-import { rawHttp, type Rig, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { rawHttp } from "../testing/raw_http.ts";
+import { type Rig, startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { ACCEPTED_TYPES } from "./_connect_limits.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];

@@ -20,8 +20,10 @@ import { openChat } from "../local/chat.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
-import { randomBytes, REPO_ROOT, type Rig, runDeno, startRig } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { randomBytes } from "../testing/data.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
+import { type Rig, startRig } from "./_rig.ts";
+import { REPO_ROOT, runDeno } from "./_run.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 const MB = 1024 * 1024;

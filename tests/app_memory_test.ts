@@ -4,8 +4,9 @@ import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { processMemory, randomBytes } from "./_support.ts";
-import { startWorker } from "./_worker.ts";
+import { processMemory } from "../testing/processes.ts";
+import { randomBytes } from "../testing/data.ts";
+import { startWorker } from "../testing/worker.ts";
 import { workerRawHttp } from "./_worker_contract.ts";
 
 const MiB = 1024 * 1024;

@@ -3,8 +3,8 @@ import { createParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { appCases } from "./_app_cases.ts";
-import { randomBytes, sha256 } from "./_support.ts";
-import { startWorker } from "./_worker.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { startWorker } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 appCases("workerd");

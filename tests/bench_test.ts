@@ -3,9 +3,9 @@ import { FIGURES } from "../bench/plan.ts";
 import type { BenchReport } from "../bench/report.ts";
 import { launchStack } from "../bench/stack.ts";
 import { prepareDirect, putDirect, verifyUpload } from "../bench/uploads.ts";
-import { rawPut } from "../bench/http.ts";
+import { rawPut } from "../testing/raw_http.ts";
 import { bodyChunks } from "../bench/body.ts";
-import { hasChromium } from "./_browser.ts";
+import { hasChromium } from "../testing/browser.ts";
 
 // A smoke run of the benchmark on tiny sizes: it must run end to end and produce every row
 // of the table. No figure is asserted: speed is for the benchmark, not for tests.

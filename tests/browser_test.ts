@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
-import { startWorker } from "./_worker.ts";
+import { startWorker } from "../testing/worker.ts";
 import { checkFile, UploadError } from "../src/browser.ts";
-import { ignoreWithoutChromium, launchBrowser, type Page } from "./_browser.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { ignoreWithoutChromium, launchBrowser, type Page } from "../testing/browser.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 Deno.test("checkFile refuses what the worker would, with its codes", () => {
   const limits = { maxBytes: 100, allowedTypes: ["application/pdf", "text/plain"] };

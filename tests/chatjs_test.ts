@@ -19,10 +19,13 @@ import {
   joinAsAgent,
   openChatSocket,
   sendFile,
+  startChatContact,
 } from "./_chat_socket.ts";
-import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";
-import { bannerField, start, stop } from "./_start.ts";
-import { eventually, randomBytes, serveTiny, sha256 } from "./_support.ts";
+import { ignoreWithoutChromium, launchBrowser } from "../testing/browser.ts";
+import { bannerField, onFreePorts, start } from "./_start.ts";
+import { eventually } from "./_wait.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { serveTiny } from "./_http.ts";
 
 const CHATJS = new URL(
   "../node_modules/amazon-connect-chatjs/dist/amazon-connect-chat.js",
@@ -69,35 +72,16 @@ Deno.test({
         { headers: { "content-type": "text/html" } },
       );
     });
-    const { child, output, banner, reading } = start(
-      [
-        "--s3-port",
-        "0",
-        "--participant-port",
-        "0",
-        "--worker-port",
-        "0",
-        "--runtime",
-        "deno",
-      ],
-      {
-        ATTACHMENT_SCANNING: "on",
-        SCAN_DELAY_MS: "700",
-        S3_CORS_ORIGINS: pageServer.url,
-      },
-    );
-    const status = child.status;
-    let exited = false;
-    status.finally(() => (exited = true));
+    const run = start(onFreePorts("deno"), {
+      ATTACHMENT_SCANNING: "on",
+      SCAN_DELAY_MS: "700",
+      S3_CORS_ORIGINS: pageServer.url,
+    });
+    const { output } = run;
     const browser = await launchBrowser();
     const foreign: string[] = [];
     try {
-      await Promise.race([
-        banner,
-        status.then((s) => {
-          throw new Error(`start exited with ${s.code}:\n${output.join("\n")}`);
-        }),
-      ]);
+      await run.banner;
       const participantUrl = bannerField(output, "Participant Service");
       assert.match(bannerField(output, "Scanning"), /^on \(700 ms/);
       assert.equal(bannerField(output, "Bucket CORS origins"), pageServer.url);
@@ -111,15 +95,8 @@ Deno.test({
       await page.goto(pageServer.url);
 
       // A customer front end's backend starts the chat (StartChatContact).
-      const started = await fetch(`${participantUrl}/contact/chat`, {
-        method: "PUT",
-        body: JSON.stringify({
-          InstanceId: "chatjs-instance",
-          ContactFlowId: "flow",
-          ParticipantDetails: { DisplayName: "Chris Customer" },
-        }),
-      }).then((r) => r.json());
-      const contactId = started.ContactId as string;
+      const started = await startChatContact(participantUrl, "chatjs-instance", "Chris Customer");
+      const contactId = started.ContactId;
 
       await t.step("ChatSession.create + connect(); the websocket comes up", async () => {
         const connected = await page.evaluate(async ({ endpoint, chatDetails }) => {
@@ -271,8 +248,7 @@ Deno.test({
       assert.deepEqual(browser.pageErrors, []);
     } finally {
       await browser.close();
-      await stop(child, exited ? undefined : status);
-      await reading;
+      await run.stop();
       await pageServer.close();
     }
   },

@@ -4,14 +4,8 @@ import { openChat } from "../local/chat.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, listAttachments, uploadAttachment } from "../src/mod.ts";
-import {
-  type ProcessResult,
-  randomBytes,
-  REPO_ROOT,
-  runCommand,
-  runDeno,
-  sha256,
-} from "./_support.ts";
+import { type ProcessResult, REPO_ROOT, runCommand, runDeno } from "./_run.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 const CLI = `${REPO_ROOT}src/cli.ts`;
 

@@ -11,10 +11,10 @@ import { openChat } from "../local/chat.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { listAttachments } from "../src/_library/transcript.ts";
-import { bundleForBrowser } from "../worker/page_script.ts";
+import { bundleForBrowser } from "../worker/_build/page_script.ts";
 import type { ScenarioInput, ScenarioReport, SeenError } from "./_client_scenario.ts";
-import { ignoreWithoutChromium, launchBrowser } from "./_browser.ts";
-import { runCommand } from "./_support.ts";
+import { ignoreWithoutChromium, launchBrowser } from "../testing/browser.ts";
+import { runCommand } from "./_run.ts";
 
 const SCENARIO = new URL("./_client_scenario.ts", import.meta.url);
 

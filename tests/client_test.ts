@@ -8,14 +8,9 @@ import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import type { ParticipantResult } from "../src/_core/participant_calls.ts";
 import type { ParticipantServiceError } from "../src/_core/upstream.ts";
-import {
-  armFault,
-  callCounts,
-  clearFaults,
-  putUpload,
-  randomBytes,
-  recordingFetch,
-} from "./_support.ts";
+import { armFault, callCounts, clearFaults } from "../local/faults.ts";
+import { putUpload, recordingFetch } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
 
 /** Asserts that a call failed with `name` and `status`, with a message and a request id. */
 function assertError(

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import net from "node:net";
-import { startProxy } from "../local/proxy.ts";
-import { startWorkerd } from "../local/workerd.ts";
-import { startRelay } from "../local/relay.ts";
+import { startProxy } from "../testing/proxy.ts";
+import { startWorkerd } from "../testing/workerd.ts";
+import { startRelay } from "../testing/relay.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { openChat } from "../local/chat.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { randomBytes } from "./_support.ts";
-import { workerBundle } from "./_worker.ts";
+import { randomBytes } from "../testing/data.ts";
+import { workerBundle } from "../testing/worker.ts";
 
 const LATIN1 = new TextDecoder("latin1");
 const encode = (text: string) => new TextEncoder().encode(text);

@@ -12,7 +12,9 @@ import { parse } from "yaml";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { armFault, type Exchange, putUpload, randomBytes, recordingFetch } from "./_support.ts";
+import { armFault } from "../local/faults.ts";
+import { type Exchange, putUpload, recordingFetch } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
 
 interface Parameter {
   name: string;

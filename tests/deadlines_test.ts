@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { createParticipantClient } from "../src/_core/client.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { fetchPut } from "../src/_core/put.ts";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
 import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
-import { randomBytes, settlesWithin } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
+import { startProxiedStack } from "./_rig.ts";
+import { settlesWithin } from "./_wait.ts";
 
 Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
   const url = new URL(
@@ -19,22 +17,8 @@ Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
 
 /** A stack whose pre-signed URLs go through a proxy, with the calls each operation got. */
 async function faultyStack(uploadUrlTtlSeconds = 300) {
-  const calls: Record<string, number> = {};
-  const stack = await startLocalStack({
-    s3Port: 0,
-    participantPort: 0,
-    uploadUrlTtlSeconds,
-    log: (line) => {
-      const operation = line.split(" ")[2];
-      calls[operation] = (calls[operation] ?? 0) + 1;
-    },
-  });
-  const proxy = startProxy({
-    target: { hostname: "127.0.0.1", port: Number(new URL(stack.s3.url).port) },
-  });
-  stack.service.s3.publicUrl = proxy.url;
-  const client = createParticipantClient({ endpoint: stack.participantUrl });
-  const { connectionToken } = await openChat(client);
+  const proxied = await startProxiedStack({ uploadUrlTtlSeconds });
+  const { stack, proxy, calls, client, connectionToken } = proxied;
   const bytes = randomBytes(300_000);
   const upload = {
     client,
@@ -55,10 +39,7 @@ async function faultyStack(uploadUrlTtlSeconds = 300) {
     calls,
     upload,
     attachments,
-    async close() {
-      await proxy.close();
-      await stack.close();
-    },
+    close: proxied.close,
   };
 }
 

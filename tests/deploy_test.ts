@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { WRANGLER, WRANGLER_CONFIG } from "../local/wrangler.ts";
-import { workerBundle } from "./_worker.ts";
+import { WRANGLER, WRANGLER_CONFIG } from "../testing/wrangler.ts";
+import { workerBundle } from "../testing/worker.ts";
 
 /**
  * Runs `wrangler deploy --dry-run` on a bundle and a configuration, keeping the upload form

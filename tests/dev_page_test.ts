@@ -12,16 +12,18 @@ import { createParticipantClient } from "../src/_core/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createApp } from "../worker/app.ts";
 import { ConfigError, parseConfig } from "../worker/config.ts";
-import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import {
-  ARTIFACTS_DIR,
   ignoreWithoutChromium,
   launchBrowser,
   type Page,
   type TestBrowser,
-} from "./_browser.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+} from "../testing/browser.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 import { workerFetch } from "./_worker_contract.ts";
+
+/** Where the screenshots go (gitignored). */
+const ARTIFACTS_DIR = new URL("./artifacts/", import.meta.url);
 
 const MB = 1024 * 1024;
 

@@ -7,7 +7,7 @@ import {
   downloadAttachment,
   uploadAttachment,
 } from "../src/mod.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 Deno.test("downloadAttachment streams the bytes with their size, name and type, and counts progress", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

@@ -10,7 +10,7 @@ import {
   serviceFailure,
   transportError,
 } from "../src/_core/upstream.ts";
-import { serveTiny } from "./_support.ts";
+import { serveTiny } from "./_http.ts";
 
 Deno.test("sanitizeErrorName keeps only the shape name", () => {
   const cases: [string, string][] = [

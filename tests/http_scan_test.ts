@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RequestScanner, ResponseScanner } from "../local/http_scan.ts";
-import { startProxy } from "../local/proxy.ts";
+import { RequestScanner, ResponseScanner } from "../testing/http_scan.ts";
+import { startProxy } from "../testing/proxy.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

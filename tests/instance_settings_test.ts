@@ -14,6 +14,7 @@ import {
   UpdateAttachedFilesConfigurationCommand,
 } from "@aws-sdk/client-connect";
 import { startLocalStack } from "../local/stack.ts";
+import { startChatContact } from "./_chat_socket.ts";
 
 /** Amazon Connect's defaults for a chat on an instance nobody configured. */
 const DEFAULT_LIMIT = 20_971_520;
@@ -40,14 +41,7 @@ const DEFAULT_EXTENSIONS = [
 
 /** A chat on an instance, and StartAttachmentUpload's status and error type for a file. */
 async function chatOn(participantUrl: string, instanceId: string) {
-  const started = await fetch(`${participantUrl}/contact/chat`, {
-    method: "PUT",
-    body: JSON.stringify({
-      InstanceId: instanceId,
-      ContactFlowId: "flow",
-      ParticipantDetails: { DisplayName: "Customer" },
-    }),
-  }).then((r) => r.json());
+  const started = await startChatContact(participantUrl, instanceId);
   const connection = await fetch(`${participantUrl}/participant/connection`, {
     method: "POST",
     headers: { "x-amz-bearer": started.ParticipantToken },

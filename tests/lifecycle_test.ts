@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 Deno.test("the whole attachment life cycle against the local stack", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

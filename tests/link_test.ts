@@ -1,11 +1,11 @@
 /**
- * The proxy's link shape (`local/link.ts`): a bandwidth limit that a body's size shows in,
+ * The proxy's link shape (`testing/link.ts`): a bandwidth limit that a body's size shows in,
  * shared by the connections on the link, and set-up round trips that a new connection pays
  * and a kept-alive one does not. Only lower bounds on time, which load cannot break, and
  * bounds with hundreds of milliseconds to spare that catch "never" or "every time".
  */
 import assert from "node:assert/strict";
-import { startProxy } from "../local/proxy.ts";
+import { startProxy } from "../testing/proxy.ts";
 
 const MiB = 1024 * 1024;
 

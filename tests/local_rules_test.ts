@@ -6,7 +6,7 @@
  * instance_settings_test.ts.)
  */
 import assert from "node:assert/strict";
-import { runDeno } from "./_support.ts";
+import { runDeno } from "./_run.ts";
 
 const ROOT = new URL("..", import.meta.url);
 

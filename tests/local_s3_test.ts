@@ -15,7 +15,10 @@ import {
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { putUpload, randomBytes, runCommand, startRig } from "./_support.ts";
+import { putUpload } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
+import { runCommand } from "./_run.ts";
+import { startRig } from "./_rig.ts";
 
 /** What a real StartAttachmentUpload answer lists (amazon-connect-chatjs issue #188). */
 const REAL_HEADER_NAMES = [

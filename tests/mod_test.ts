@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, downloadAttachment } from "../src/mod.ts";
-import { serveModules } from "../local/module_host.ts";
-import { randomBytes, REPO_ROOT, runDeno, sha256 } from "./_support.ts";
+import { serveModules } from "../testing/module_host.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { REPO_ROOT, runDeno } from "./_run.ts";
 
 Deno.test("a script in an empty folder imports src/mod.ts and src/cli.ts by URL and uploads to the local stack", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

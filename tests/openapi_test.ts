@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { redoclyLint, REPO_ROOT, runDeno } from "./_support.ts";
+import { redoclyLint, REPO_ROOT, runDeno } from "./_run.ts";
 
 Deno.test("openapi.yaml lints clean with Redocly CLI: no error, no warning", async () => {
   const { problems, totals, run } = await redoclyLint("openapi.yaml");

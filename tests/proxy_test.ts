@@ -4,8 +4,8 @@ import { AttachmentError } from "../src/_core/errors.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { startProxy } from "../local/proxy.ts";
-import { randomBytes } from "./_support.ts";
+import { startProxy } from "../testing/proxy.ts";
+import { randomBytes } from "../testing/data.ts";
 
 Deno.test("the S3 proxy forwards signed uploads untouched and injects faults", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createNodePut } from "../src/_library/put_node.ts";
 import { fetchPut } from "../src/_core/put.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 interface Seen {
   contentLength: string | null;

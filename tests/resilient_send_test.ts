@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { eventually, processMemory, randomBytes, startRig, tcpConnections } from "./_support.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { eventually } from "./_wait.ts";
+import { processMemory, tcpConnections } from "../testing/processes.ts";
+import { randomBytes } from "../testing/data.ts";
+import { startRig } from "./_rig.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerRawHttp } from "./_worker_contract.ts";
 
 const RUNTIMES: WorkerRuntime[] = ["workerd", "deno"];
@@ -36,28 +39,19 @@ for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: throttling that outlasts the retries is a 429 with Retry-After; 5xx a 502; nothing reaches S3`, async () => {
     const rig = await startRig(runtime);
     try {
-      rig.stack.service.faults.add({
-        operation: "StartAttachmentUpload",
-        kind: "throttle",
-        count: 99,
-      });
-      const throttled = await rig.upload("a.pdf", randomBytes(1000), pdf);
-      assert.equal(throttled.status, 429);
-      assert.equal(throttled.json.code, "throttled");
-      assert.match(throttled.headers.get("retry-after") ?? "", /^\d+$/);
-      rig.stack.service.faults.clear();
-      rig.stack.service.faults.add({
-        operation: "StartAttachmentUpload",
-        kind: "error",
-        count: 99,
-      });
-      const failed = await rig.upload("a.pdf", randomBytes(1000), pdf);
-      assert.equal(failed.status, 502);
-      assert.equal(failed.json.code, "service_unavailable");
-      rig.stack.service.faults.clear();
-      rig.stack.service.faults.add({ operation: "StartAttachmentUpload", kind: "drop", count: 99 });
-      const dropped = await rig.upload("a.pdf", randomBytes(1000), pdf);
-      assert.equal(dropped.status, 502);
+      const outcomes = [
+        ["throttle", 429, "throttled"],
+        ["error", 502, "service_unavailable"],
+        ["drop", 502, "service_unavailable"],
+      ] as const;
+      for (const [kind, status, code] of outcomes) {
+        rig.stack.service.faults.clear();
+        rig.stack.service.faults.add({ operation: "StartAttachmentUpload", kind, count: 99 });
+        const answer = await rig.upload("a.pdf", randomBytes(1000), pdf);
+        assert.equal(answer.status, status, kind);
+        assert.equal(answer.json.code, code, kind);
+        if (status === 429) assert.match(answer.headers.get("retry-after") ?? "", /^\d+$/);
+      }
       assert.equal(rig.proxy.stats.requests, 0, "no byte went to S3");
       assert.equal(rig.calls.CompleteAttachmentUpload, undefined);
       assert.equal((await rig.attachments()).length, 0);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { backoffDelay, type RetryInfo, retryingFetch } from "../src/_core/retry.ts";
-import { brokenAnswer, eventually, serveTiny, settlesWithin } from "./_support.ts";
+import { brokenAnswer, serveTiny } from "./_http.ts";
+import { eventually, settlesWithin } from "./_wait.ts";
 
 Deno.test("backoffDelay: full jitter under a doubling ceiling, capped", () => {
   for (const [base, max] of [[100, 5000], [10, 50], [250, 1000]]) {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
-import { putUpload, randomBytes } from "./_support.ts";
+import { putUpload } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
 
 const REFUSED = ["SignatureDoesNotMatch", "AccessDenied"];
 

@@ -13,23 +13,17 @@ import {
   joinAsAgent,
   openChatSocket,
   sendFile,
+  startChatContact,
 } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
 
 /** The EICAR test string, from two halves so that no scanner flags this file. */
 const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
 
 async function customerChat(participantUrl: string) {
-  const chat = await fetch(`${participantUrl}/contact/chat`, {
-    method: "PUT",
-    body: JSON.stringify({
-      InstanceId: "scan-instance",
-      ContactFlowId: "flow",
-      ParticipantDetails: { DisplayName: "Customer" },
-    }),
-  }).then((r) => r.json());
+  const chat = await startChatContact(participantUrl, "scan-instance");
   const connection = await connectParticipant(participantUrl, chat.ParticipantToken);
-  return { contactId: chat.ContactId as string, ...connection };
+  return { contactId: chat.ContactId, ...connection };
 }
 
 async function getAttachment(participantUrl: string, token: string, id: string) {

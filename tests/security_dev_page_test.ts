@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startWorker, type WorkerRuntime } from "./_worker.ts";
+import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 
 for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
   Deno.test(`${runtime}: the production build refuses DEV_PAGE=true with 500 misconfigured`, async () => {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 /** What S3 sends, and what the worker must answer with. */
 const CASES: {

@@ -7,9 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually } from "./_support.ts";
-import { openRaw, type StandIns, startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { eventually } from "./_wait.ts";
+import { openRaw } from "../testing/raw_http.ts";
+import { type StandIns, startStandIns } from "./_standin.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 /**
  * S3 bodies that never end until cancelled (or released): `stalled` sends one chunk, then

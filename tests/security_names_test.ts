@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { textLines } from "../local/lines.ts";
-import { descendantProcesses } from "./_support.ts";
 import { startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { bannerCurl, onFreePorts, start } from "./_start.ts";
+import { eventually } from "./_wait.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 /** Every character that must be refused, by code point. */
 const DISGUISING = [
@@ -59,46 +59,13 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
 }
 
 Deno.test("deno task start: the request log escapes control characters of the path", async () => {
-  const root = new URL("..", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "task",
-      "start",
-      "--s3-port",
-      "0",
-      "--participant-port",
-      "0",
-      "--worker-port",
-      "0",
-      "--runtime",
-      "deno",
-    ],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output: string[] = [];
-  let ready = () => {};
-  const banner = new Promise<void>((resolve) => (ready = resolve));
-  const reading = Promise.all([child.stdout, child.stderr].map(async (stream) => {
-    for await (const line of textLines(stream)) {
-      output.push(line);
-      if (line.startsWith("Ready.")) ready();
-    }
-  }));
+  const run = start(onFreePorts("deno"));
+  const { output } = run;
   try {
-    await Promise.race([
-      banner,
-      child.status.then((s) => {
-        throw new Error(`start exited with ${s.code}:\n${output.join("\n")}`);
-      }),
-    ]);
-    const curl = /curl -T file\.pdf -H "X-Amz-Bearer: (\S+)" (http:\/\/\S+\/attachments\/)/
-      .exec(output.join("\n"));
+    await run.banner;
+    const curl = bannerCurl(output);
     assert.ok(curl, output.join("\n"));
-    const [, token, url] = curl;
+    const { token, uploadUrl: url } = curl;
     // A name that would print a forged line, and one that reverses the rest of its line.
     for (const path of ["a%0Aworker%20%20%7C%20PUT%20%2Fforged%20201.pdf", "b%E2%80%AEfdp.pdf"]) {
       const answer = await fetch(`${url}${path}`, {
@@ -109,10 +76,7 @@ Deno.test("deno task start: the request log escapes control characters of the pa
       assert.equal(answer.status, 400);
       await answer.body?.cancel();
     }
-    const until = Date.now() + 10_000;
-    while (!output.some((l) => l.includes("fdp.pdf")) && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => output.some((l) => l.includes("fdp.pdf")));
     const logged = output.filter((l) => l.startsWith("worker  |"));
     assert.ok(
       logged.some((l) => l.includes("/attachments/a\\u000aworker  | PUT %2Fforged 201.pdf 400")),
@@ -122,19 +86,6 @@ Deno.test("deno task start: the request log escapes control characters of the pa
     assert.ok(!output.some((l) => l.startsWith("worker  | PUT %2Fforged")), "no forged line");
     assert.ok(!output.some((l) => l.includes("\u202e")), "no override printed raw");
   } finally {
-    const below = descendantProcesses(child.pid);
-    child.kill("SIGTERM");
-    const stopped = await Promise.race([
-      child.status.then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), 20_000)),
-    ]);
-    if (!stopped) {
-      for (const { pid } of [...below, { pid: child.pid }]) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch { /* gone */ }
-      }
-    }
-    await reading;
+    await run.stop();
   }
 });

@@ -19,7 +19,7 @@ import {
   startStandInS3,
   startStandInService,
 } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 const REDIRECTS = [301, 302, 303, 307, 308];
 

@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { loggedRequest, openRaw, startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { openRaw } from "../testing/raw_http.ts";
+import { loggedRequest, startStandIns } from "./_standin.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
   Deno.test(`${runtime}: a replay's body has a deadline, and a client that leaves during it is client_disconnected`, async () => {

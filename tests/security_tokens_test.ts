@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { openRaw, startStandIns } from "./_standin.ts";
-import type { WorkerRuntime } from "./_worker.ts";
+import { openRaw } from "../testing/raw_http.ts";
+import { startStandIns } from "./_standin.ts";
+import type { WorkerRuntime } from "../testing/worker.ts";
 
 const pdf = { "Content-Type": "application/pdf" };
 

@@ -4,7 +4,7 @@ import { AttachmentError } from "../src/_core/errors.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 const localOnly = { isUploadUrlAllowed: (url: URL) => url.hostname === "127.0.0.1" };
 

@@ -20,7 +20,9 @@ import {
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { armFault, callCounts, clearFaults, putUpload, randomBytes, sha256 } from "./_support.ts";
+import { armFault, callCounts, clearFaults } from "../local/faults.ts";
+import { putUpload } from "./_http.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 Deno.test("the official AWS SDK client works against the local service", async (t) => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });

@@ -7,7 +7,9 @@ import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import type { components } from "../generated/participant.ts";
-import { armFault, callCounts, clearFaults, putUpload, randomBytes } from "./_support.ts";
+import { armFault, callCounts, clearFaults } from "../local/faults.ts";
+import { putUpload } from "./_http.ts";
+import { randomBytes } from "../testing/data.ts";
 
 type Item = components["schemas"]["Item"];
 type TranscriptRequest = components["schemas"]["GetTranscriptRequest"];

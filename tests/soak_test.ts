@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatSoakReport, runSoak } from "../soak/soak.ts";
-import { startWorker } from "./_worker.ts";
+import { startWorker } from "../testing/worker.ts";
 import { WorkerContractError, workerFetch } from "./_worker_contract.ts";
 
 Deno.test("soak (short): 100 uploads through workerd with 5% upstream faults lose nothing and leak nothing", async () => {

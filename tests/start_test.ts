@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { descendantProcesses, processAlive, randomBytes, sha256 } from "./_support.ts";
-import { start, stop } from "./_start.ts";
+import { descendantProcesses, processAlive } from "../testing/processes.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
+import { bannerCurl, bannerField, onFreePorts, start } from "./_start.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 const MiB = 1024 * 1024;
@@ -10,25 +11,18 @@ for (const runtime of ["workerd", "deno"] as const) {
   Deno.test(`deno task start (${runtime}): its curl line uploads into the chat; SIGTERM stops all`, async () => {
     // workerd: the size limit raised by one variable, for the worker and the service alike.
     const size = runtime === "workerd" ? 21 * MiB : 1_500_000;
-    const { child, output, banner, reading } = start(
-      ["--s3-port", "0", "--participant-port", "0", "--worker-port", "0", "--runtime", runtime],
+    const run = start(
+      onFreePorts(runtime),
       runtime === "workerd" ? { MAX_ATTACHMENT_BYTES: String(22 * MiB) } : {},
     );
-    let exited = false;
-    const status = child.status.finally(() => (exited = true));
+    const { child, output, status } = run;
     try {
-      await Promise.race([
-        banner,
-        status.then((s) => {
-          throw new Error(`start exited with ${s.code}:\n${output.join("\n")}`);
-        }),
-      ]);
+      await run.banner;
       const text = output.join("\n");
-      const curlLine = /curl -T file\.pdf -H "X-Amz-Bearer: (\S+)" (http:\/\/\S+\/attachments\/)/
-        .exec(text);
-      assert.ok(curlLine, text);
-      const [, token, uploadUrl] = curlLine;
-      const field = (name: string) => new RegExp(`^${name}:\\s+(.+)$`, "m").exec(text)?.[1] ?? "";
+      const banner = bannerCurl(output);
+      assert.ok(banner, text);
+      const { token, uploadUrl } = banner;
+      const field = (name: string) => bannerField(output, name);
       const participantUrl = field("Participant Service");
       assert.match(participantUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(
@@ -139,8 +133,7 @@ for (const runtime of ["workerd", "deno"] as const) {
       await assert.rejects(Deno.stat(s3Data), Deno.errors.NotFound, "the S3 data is removed");
       await assert.rejects(fetch(uploadUrl), "the worker's port is closed");
     } finally {
-      await stop(child, exited ? undefined : status);
-      await reading;
+      await run.stop();
     }
   });
 }
@@ -158,8 +151,8 @@ for (const variable of ["WORKER_PORT", "PARTICIPANT_PORT"]) {
       };
       const args = Object.entries(flags).filter(([name]) => name !== variable)
         .flatMap(([, flag]) => [flag, "0"]);
-      const { child, output, reading } = start(args, { [variable]: port });
-      const { code } = await child.status;
+      const { output, status, reading } = start(args, { [variable]: port });
+      const { code } = await status;
       await reading;
       assert.equal(code, 1);
       const text = output.join("\n");

@@ -13,7 +13,7 @@ import {
   type TransferProgress,
   uploadAttachment,
 } from "../src/mod.ts";
-import { randomBytes, sha256 } from "./_support.ts";
+import { randomBytes, sha256 } from "../testing/data.ts";
 
 async function withChat(
   fn: (ctx: { stack: LocalStack; endpoint: string; token: string; contactId: string }) => Promise<

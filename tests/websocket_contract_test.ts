@@ -16,8 +16,9 @@ import {
   joinAsAgent,
   openChatSocket,
   sendFile,
+  startChatContact,
 } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
+import { randomBytes } from "../testing/data.ts";
 
 const SPEC_ID = "https://connect-attachments.invalid/openapi.yaml";
 const spec = parse(await Deno.readTextFile(new URL("../openapi.yaml", import.meta.url)));
@@ -99,14 +100,7 @@ Deno.test("every frame the websocket sends validates; every pushed item is an op
   const sockets: ChatSocket[] = [];
   try {
     await t.step("a chat goes through every kind of item", async () => {
-      const chat = await fetch(`${url}/contact/chat`, {
-        method: "PUT",
-        body: JSON.stringify({
-          InstanceId: "contract-instance",
-          ContactFlowId: "flow",
-          ParticipantDetails: { DisplayName: "Customer" },
-        }),
-      }).then((r) => r.json());
+      const chat = await startChatContact(url, "contract-instance");
       const customer = await connectParticipant(url, chat.ParticipantToken);
       const customerSocket = await openChatSocket(customer.websocketUrl);
       sockets.push(customerSocket);

@@ -6,21 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { startLocalStack } from "../local/stack.ts";
-import { connectParticipant, joinAsAgent, openChatSocket, sendFile } from "./_chat_socket.ts";
-import { randomBytes } from "./_support.ts";
-
-async function startChat(participantUrl: string) {
-  const response = await fetch(`${participantUrl}/contact/chat`, {
-    method: "PUT",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      InstanceId: "ws-instance",
-      ContactFlowId: "flow",
-      ParticipantDetails: { DisplayName: "Customer Cy" },
-    }),
-  });
-  return await response.json() as { ContactId: string; ParticipantToken: string };
-}
+import {
+  connectParticipant,
+  joinAsAgent,
+  openChatSocket,
+  sendFile,
+  startChatContact,
+} from "./_chat_socket.ts";
+import { randomBytes } from "../testing/data.ts";
 
 async function message(participantUrl: string, token: string, text: string) {
   const response = await fetch(`${participantUrl}/participant/message`, {
@@ -47,7 +40,7 @@ Deno.test("the participant websocket", async (t) => {
     await t.step(
       "CreateParticipantConnection hands out a ws://127.0.0.1 URL valid for 100 s",
       async () => {
-        const chat = await startChat(url);
+        const chat = await startChatContact(url, "ws-instance", "Customer Cy");
         const before = Date.now();
         const connection = await connectParticipant(url, chat.ParticipantToken);
         // chatjs accepts only ^wss:// or ^ws://127.0.0.1:
@@ -59,7 +52,7 @@ Deno.test("the participant websocket", async (t) => {
     );
 
     await t.step("subscribe, heartbeat and ping are answered as chatjs expects", async () => {
-      const chat = await startChat(url);
+      const chat = await startChatContact(url, "ws-instance", "Customer Cy");
       const { websocketUrl } = await connectParticipant(url, chat.ParticipantToken);
       const socket = await openChatSocket(websocketUrl);
       socket.send({ topic: "aws/heartbeat" });
@@ -76,7 +69,7 @@ Deno.test("the participant websocket", async (t) => {
     });
 
     await t.step("nothing is pushed to a socket before it subscribes", async () => {
-      const chat = await startChat(url);
+      const chat = await startChatContact(url, "ws-instance", "Customer Cy");
       const connection = await connectParticipant(url, chat.ParticipantToken);
       const raw = new WebSocket(connection.websocketUrl);
       const frames: string[] = [];
@@ -91,7 +84,7 @@ Deno.test("the participant websocket", async (t) => {
     });
 
     await t.step("every item reaches every participant: customer and agent", async () => {
-      const chat = await startChat(url);
+      const chat = await startChatContact(url, "ws-instance", "Customer Cy");
       const customer = await connectParticipant(url, chat.ParticipantToken);
       const customerSocket = await openChatSocket(customer.websocketUrl);
 
@@ -168,7 +161,7 @@ Deno.test("the participant websocket", async (t) => {
     });
 
     await t.step("a URL is refused once its participant disconnected", async () => {
-      const chat = await startChat(url);
+      const chat = await startChatContact(url, "ws-instance", "Customer Cy");
       const connection = await connectParticipant(url, chat.ParticipantToken);
       await disconnect(url, connection.connectionToken);
       await assert.rejects(openChatSocket(connection.websocketUrl));
@@ -180,7 +173,7 @@ Deno.test("the participant websocket", async (t) => {
     });
 
     await t.step("an unknown URL is refused", async () => {
-      const chat = await startChat(url);
+      const chat = await startChatContact(url, "ws-instance", "Customer Cy");
       const { websocketUrl } = await connectParticipant(url, chat.ParticipantToken);
       const forged = new URL(websocketUrl);
       forged.searchParams.set("ticket", "forged");
@@ -194,7 +187,7 @@ Deno.test("the participant websocket", async (t) => {
 Deno.test("a websocket URL is refused after its expiry", async () => {
   const stack = await startLocalStack({ s3Port: 0, participantPort: 0, websocketUrlTtlSeconds: 1 });
   try {
-    const chat = await startChat(stack.participantUrl);
+    const chat = await startChatContact(stack.participantUrl, "ws-instance", "Customer Cy");
     const connection = await connectParticipant(stack.participantUrl, chat.ParticipantToken);
     const early = await openChatSocket(connection.websocketUrl);
     await new Promise((r) => setTimeout(r, 1_200));

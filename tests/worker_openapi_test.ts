@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { redoclyLint, REPO_ROOT, runDeno } from "./_support.ts";
+import { redoclyLint, REPO_ROOT, runDeno } from "./_run.ts";
 
 Deno.test("worker/openapi.yaml lints clean with Redocly CLI: no error, no warning", async () => {
   const { problems, totals, run } = await redoclyLint("worker/openapi.yaml");
@@ -26,7 +26,7 @@ Deno.test("generated/worker.ts and worker-openapi.json are what `deno task gen` 
   const json = await runDeno([
     "run",
     "-A",
-    "scripts/openapi_json.ts",
+    "worker/_build/openapi_json.ts",
     "worker/openapi.yaml",
     "generated/worker-openapi.json",
     "--without-descriptions",

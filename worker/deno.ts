@@ -8,7 +8,7 @@
  *
  * This is the production entry point, like the Workers bundle: it does not carry the
  * development page, so `DEV_PAGE=true` makes `/` answer `500 misconfigured` in both runtimes
- * (`local/dev_worker.ts` serves the worker with its page, for development). The app reads
+ * (`worker/_build/dev_deno.ts` serves the worker with its page, for development). The app reads
  * `request.signal` to cancel upstream work when the client goes away: run it with Deno's
  * `no-legacy-abort` (the project's `deno.json` turns it on; elsewhere
  * `--unstable-no-legacy-abort`), under which the signal fires only then.
@@ -16,9 +16,20 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "./_command_line.ts";
 import { type AppOptions, createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
+
+const USAGE = `Usage: deno task worker:deno [--hostname H] [--port N]
+
+Serves the upload worker under Deno (Deno.serve). Its configuration comes from the
+environment: PARTICIPANT_ENDPOINT or AWS_REGION, UPLOAD_HOSTS, MAX_ATTACHMENT_BYTES,
+ALLOWED_TYPES, CORS_ORIGINS, ... (see worker/config.ts).
+
+Options:
+  --hostname H   address to listen on (default 127.0.0.1)
+  --port N       port to listen on (default PORT, else 8787; 0 picks a free one)
+  --help         this text`;
 
 /**
  * Serves the worker with the configuration from the environment, on the address from the
@@ -35,9 +46,9 @@ import { ConfigError, parseConfig } from "./config.ts";
  * ```
  */
 export function serveWorker(options: Pick<AppOptions, "devPage"> = {}): Deno.HttpServer {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { hostname: { type: "string" }, port: { type: "string" } },
+  const { values } = parseCommandLine(Deno.args, USAGE, {
+    hostname: { type: "string" },
+    port: { type: "string" },
   });
   const hostname = values.hostname ?? "127.0.0.1";
   const port = Number(values.port ?? Deno.env.get("PORT") ?? 8787);

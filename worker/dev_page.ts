@@ -7,7 +7,7 @@
 
 import { Hono } from "hono/tiny";
 import type { DevPageConfig, DevPageFactory } from "./dev_page_factory.ts";
-import type { DevPageScripts } from "./page_script.ts";
+import type { DevPageScripts } from "./_build/page_script.ts";
 import indexHtml from "./page/index.html" with { type: "text" };
 import pageCss from "./page/page.css" with { type: "text" };
 
@@ -32,7 +32,7 @@ export interface DevPageOptions {
  * ```ts ignore
  * import { Hono } from "hono";
  * import { devPage } from "./dev_page.ts";
- * import { bundlePageScripts } from "./page_script.ts";
+ * import { bundlePageScripts } from "./_build/page_script.ts";
  * const app = new Hono();
  * app.route("/", devPage({
  *   scripts: await bundlePageScripts(),
@@ -85,7 +85,7 @@ export function devPage(options: DevPageOptions): Hono {
  * @example
  * ```ts ignore
  * import { devPageFactory } from "./dev_page.ts";
- * import { bundlePageScripts } from "./page_script.ts";
+ * import { bundlePageScripts } from "./_build/page_script.ts";
  * const app = createApp(config, { devPage: devPageFactory(await bundlePageScripts()) });
  * ```
  */

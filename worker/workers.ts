@@ -33,7 +33,7 @@ export interface WorkerModule {
 
 /**
  * Makes the Workers module. The production bundle (`deno task build`) is this file's default
- * export, without the development page; the development bundle (`local/bundle.ts`, used by
+ * export, without the development page; the development bundle (`deno task build --dev`, used by
  * `deno task start`) passes the page, which is still served only where `DEV_PAGE` is `true`.
  *
  * @param options What the app is made with besides its configuration.

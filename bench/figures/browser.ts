@@ -13,7 +13,7 @@ import { chromium } from "npm:playwright-core@1.65.1";
 import type { Browser } from "npm:playwright-core@1.65.1";
 import type { Plan } from "../plan.ts";
 import type { FigureResult } from "../report.ts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from "../../tests/_browser.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from "../../testing/browser.ts";
 import { bundleForBrowser } from "../bundling.ts";
 import { bodyStream } from "../body.ts";
 import { type UploadOutcome, verifyUpload } from "../uploads.ts";

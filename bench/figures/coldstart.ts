@@ -10,9 +10,9 @@ import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
 import { spread } from "../stats.ts";
 import { findWorkerdBinary } from "../machine.ts";
-import { freePort } from "../../local/ports.ts";
+import { freePort } from "../../testing/ports.ts";
 import { buildProductWorker, type ProductWorker } from "../product.ts";
-import { startWorker } from "../../tests/_worker.ts";
+import { startWorker } from "../../testing/worker.ts";
 import type { Launcher, Runtime } from "../workers.ts";
 
 /**
@@ -84,7 +84,7 @@ export async function coldStartFigure(
         "(`workerd serve`, the wrangler config's compatibility date, flags and vars); the " +
         "clock runs from the spawn to the first `GET /healthz` answer, polled every 2 ms. " +
         "Miniflare, `wrangler dev` and the Deno entry are timed from the call to the test " +
-        "helper that starts them (`tests/_worker.ts`, which waits until they are ready) to " +
+        "helper that starts them (`testing/worker.ts`, which waits until they are ready) to " +
         "the first `/healthz` answer: what a developer waits for.",
       ],
       data: { bare, ...dev, product: product.description },

@@ -10,7 +10,7 @@
 import type { ChatSession } from "../../local/chat.ts";
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { countCpu, loadAverage, sampleRss } from "../procs.ts";
+import { countCpu, loadAverage, sampleRss } from "../../testing/processes.ts";
 import { launchStack } from "../stack.ts";
 import { median, MiB, spread } from "../stats.ts";
 import {

@@ -15,18 +15,18 @@
 
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { countCpu, loadAverage } from "../procs.ts";
+import { countCpu, loadAverage } from "../../testing/processes.ts";
 import { median, spread } from "../stats.ts";
 import { putThroughWorker, type UploadOutcome } from "../uploads.ts";
 import { mibText } from "./throughput.ts";
 import { startBareWorkerd } from "../bare_workerd.ts";
 import { startLocalStack } from "../../local/stack.ts";
-import { startProxy, type TcpProxy } from "../../local/proxy.ts";
+import { startProxy, type TcpProxy } from "../../testing/proxy.ts";
 import { openChat } from "../../local/chat.ts";
 import { createParticipantClient } from "../../src/_core/client.ts";
-import { type CpuTime, cpuTime, profileCpu } from "../../tests/_inspector.ts";
-import { armFault, clearFaults } from "../../tests/_support.ts";
-import { workerBundle } from "../../tests/_worker.ts";
+import { type CpuTime, cpuTime, profileCpu } from "../../testing/inspector.ts";
+import { armFault, clearFaults } from "../../local/faults.ts";
+import { workerBundle } from "../../testing/worker.ts";
 
 /** "A few milliseconds" of isolate time per upload. */
 const TARGET_JS_MS = 5;

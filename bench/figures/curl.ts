@@ -9,14 +9,14 @@
 
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { loadAverage } from "../procs.ts";
+import { loadAverage } from "../../testing/processes.ts";
 import { launchStack } from "../stack.ts";
 import { spread } from "../stats.ts";
 import { bodyChunks } from "../body.ts";
 import { prepareDirect, type UploadOutcome, verifyUpload } from "../uploads.ts";
 import { mibText } from "./throughput.ts";
-import { type RunningWorkerd, startWorkerd } from "../../local/workerd.ts";
-import { workerBundle } from "../../tests/_worker.ts";
+import { type RunningWorkerd, startWorkerd } from "../../testing/workerd.ts";
+import { workerBundle } from "../../testing/worker.ts";
 
 const TARGET_RATIO = 0.9;
 

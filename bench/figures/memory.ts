@@ -7,7 +7,7 @@
 
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { type RssTrace, sampleRss } from "../procs.ts";
+import { type RssTrace, sampleRss } from "../../testing/processes.ts";
 import { launchStack } from "../stack.ts";
 import { MiB } from "../stats.ts";
 import { putThroughWorker, verifyUpload } from "../uploads.ts";

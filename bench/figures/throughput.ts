@@ -7,7 +7,7 @@
 
 import type { Plan } from "../plan.ts";
 import type { FigureResult, Row } from "../report.ts";
-import { countCpu, loadAverage } from "../procs.ts";
+import { countCpu, loadAverage } from "../../testing/processes.ts";
 import { launchStack } from "../stack.ts";
 import { median, MiB, spread } from "../stats.ts";
 import { prepareDirect, putDirect, putThroughWorker, verifyUpload } from "../uploads.ts";

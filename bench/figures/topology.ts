@@ -237,7 +237,7 @@ export function topologyNotes(t: Plan["topology"]): string[] {
     `the three calls over ${t.edge.awsRttMs} ms; (c) one request to the worker placed next ` +
     `to AWS (client↔worker ${t.near.clientRttMs} ms, worker↔AWS ${t.near.awsRttMs} ms). ` +
     "Each ratio is against (a) from the same place.",
-    "Each link is a TCP proxy (local/proxy.ts with local/link.ts) that adds its round-trip " +
+    "Each link is a TCP proxy (testing/proxy.ts with testing/link.ts) that adds its round-trip " +
     `time. The long links (client↔AWS, the edge worker↔AWS, client↔worker next to AWS) ` +
     `carry ${t.longLinkMbps} Mbit/s in each direction, so a body's transfer time shows; the ` +
     "short links are not limited (loopback). The proxies speak plain HTTP, so TLS is " +

@@ -1,7 +1,7 @@
 /**
  * A static host for this checkout, so that scripts can import `src/mod.ts` and run
  * `src/cli.ts` by URL the way they would from any web host: `.ts` files are served as
- * TypeScript. Run it with `deno run -A local/module_host.ts` (port from `MODULE_HOST_PORT`,
+ * TypeScript. Run it with `deno run -A testing/module_host.ts` (port from `MODULE_HOST_PORT`,
  * default 8000).
  *
  * @module

@@ -1,11 +1,13 @@
 /**
- * Runs the upload worker in workerd through `wrangler dev --local`, as a child process.
+ * The worker's wrangler configuration (`worker/wrangler.jsonc`, read once, comments and all),
+ * and running the upload worker in workerd through `wrangler dev --local`, as a child process.
  *
  * @module
  */
 
 import { textLines } from "./lines.ts";
 import { freePort, saysAddressInUse } from "./ports.ts";
+import { stopProcess } from "./processes.ts";
 
 /** The wrangler release the project runs (the newest that runs on Node 20). */
 export const WRANGLER = "npm:wrangler@4.86.0";
@@ -13,6 +15,71 @@ export const WRANGLER = "npm:wrangler@4.86.0";
 /** The worker's wrangler configuration. */
 export const WRANGLER_CONFIG: string = new URL("../worker/wrangler.jsonc", import.meta.url)
   .pathname;
+
+/** What a wrangler configuration sets for the runtime. */
+export interface WranglerSettings {
+  /** `compatibility_date`, such as `2026-04-01`. */
+  compatibilityDate: string;
+  /** `compatibility_flags`. */
+  compatibilityFlags: string[];
+  /** `vars`, as strings. */
+  vars: Record<string, string>;
+}
+
+/**
+ * Reads the runtime settings of a wrangler configuration in JSONC, so that local runs,
+ * benchmarks and deploys use the same compatibility date, flags and vars.
+ *
+ * @param path The configuration. @default {WRANGLER_CONFIG}
+ * @returns Its compatibility date, flags and vars.
+ * @throws {Error} When it sets no compatibility date.
+ *
+ * @example
+ * ```ts ignore
+ * import { wranglerSettings } from "./wrangler.ts";
+ * console.log(wranglerSettings().compatibilityDate);
+ * ```
+ */
+export function wranglerSettings(path: string = WRANGLER_CONFIG): WranglerSettings {
+  const json = JSON.parse(withoutComments(Deno.readTextFileSync(path))) as {
+    compatibility_date?: string;
+    compatibility_flags?: string[];
+    vars?: Record<string, unknown>;
+  };
+  if (!json.compatibility_date) throw new Error(`no compatibility_date in ${path}`);
+  return {
+    compatibilityDate: json.compatibility_date,
+    compatibilityFlags: json.compatibility_flags ?? [],
+    vars: Object.fromEntries(
+      Object.entries(json.vars ?? {}).map((
+        [k, v],
+      ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+  };
+}
+
+/** JSONC as JSON: `//` and `/* *\/` comments and trailing commas removed, outside strings. */
+function withoutComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      i = text.indexOf("*/", i + 2) + 1;
+      if (i === 0) break;
+    } else {
+      out += c;
+    }
+  }
+  return out.replace(/,(\s*[}\]])/g, "$1");
+}
 
 /** Options of {@link startWranglerDev}. */
 export interface WranglerDevOptions {
@@ -123,16 +190,7 @@ async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
   const reading = Promise.all([read(child.stdout), read(child.stderr)]);
 
   const close = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(child);
     await reading;
   };
 

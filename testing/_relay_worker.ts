@@ -1,5 +1,5 @@
 /**
- * The worker-thread side of `local/relay.ts`: runs one `answerContinue` proxy and answers the
+ * The worker-thread side of `testing/relay.ts`: runs one `answerContinue` proxy and answers the
  * host's messages (`start`, `stats`, `close`).
  *
  * @module

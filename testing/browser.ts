@@ -1,6 +1,7 @@
 /**
- * Test helpers for browser tests: Debian's Chromium, driven by playwright-core (no browser
- * download). Where Chromium is missing, the browser tests are ignored with a message.
+ * Debian's Chromium, driven by playwright-core (no browser download), for the browser tests
+ * and the benchmark's browser figure. Where Chromium is missing, the browser tests are ignored
+ * with a message.
  *
  * @module
  */
@@ -98,6 +99,3 @@ export async function launchBrowser(
     },
   };
 }
-
-/** Where tests keep screenshots and other artifacts (gitignored). */
-export const ARTIFACTS_DIR: URL = new URL("./artifacts/", import.meta.url);

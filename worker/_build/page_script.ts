@@ -17,8 +17,8 @@ export interface DevPageScripts {
 
 /** The entry point of each script. */
 export const PAGE_SCRIPT_ENTRIES: Readonly<Record<keyof DevPageScripts, URL>> = {
-  page: new URL("./page/page.ts", import.meta.url),
-  client: new URL("../src/browser.ts", import.meta.url),
+  page: new URL("../page/page.ts", import.meta.url),
+  client: new URL("../../src/browser.ts", import.meta.url),
 };
 
 /**
@@ -60,7 +60,7 @@ export async function bundleForBrowser(entry: string | URL): Promise<string> {
   const path = entry instanceof URL ? entry.pathname : entry;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["bundle", "--quiet", "--platform=browser", "--format=esm", "--minify", path],
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

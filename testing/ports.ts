@@ -1,5 +1,6 @@
 /**
- * Port checks for the local stack: a port in use is an error, never a silent fallback.
+ * Ports for the servers the project starts: a free one picked on request, and a port in use an
+ * error, never a silent fallback.
  *
  * @module
  */

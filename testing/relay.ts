@@ -1,5 +1,5 @@
 /**
- * The relay that `deno task start` puts in front of workerd: a TCP proxy (`local/proxy.ts`,
+ * The relay that `deno task start` puts in front of workerd: a TCP proxy (`testing/proxy.ts`,
  * `answerContinue`) that answers `Expect: 100-continue`, which workerd never does, and passes
  * every byte on. It runs in a thread of its own, so that moving a large body does not compete
  * with the local S3 and Participant Service, which share the start command's main thread.

@@ -1,20 +1,15 @@
 /**
- * Bundles the upload worker for workerd. The production bundle (`deno task build`) is
- * `worker/workers.ts` alone; the development bundle (`deno task start`) also carries the
- * development page and its scripts (bundled for the browser first: browsers cannot run
- * TypeScript), served wherever `DEV_PAGE` is `true`.
- *
- * ```sh
- * deno run -A local/bundle.ts          # dist/worker.js, for deploying
- * deno run -A local/bundle.ts --dev    # dist/dev/worker.js, with the page
- * ```
+ * The upload worker's bundles for workerd: the production bundle (`deno task build`,
+ * `worker/build.ts`) is `worker/workers.ts` alone; the development bundle (`deno task start`)
+ * also carries the development page and its scripts (bundled for the browser first: browsers
+ * cannot run TypeScript), served wherever `DEV_PAGE` is `true`.
  *
  * @module
  */
 
-import { bundleForBrowser, bundlePageScripts } from "../worker/page_script.ts";
+import { bundleForBrowser, bundlePageScripts } from "./page_script.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** Where `deno task build` puts the bundle, and where `worker/wrangler.jsonc` looks for it. */
 export const WORKER_BUNDLE: string = `${ROOT}dist/worker.js`;
@@ -79,12 +74,4 @@ export async function buildWorkerBundle(
     await Deno.remove(entry).catch(() => {});
     await Deno.remove(temporary).catch(() => {});
   }
-}
-
-if (import.meta.main) {
-  const devPage = Deno.args.includes("--dev");
-  const out = Deno.args.find((arg) => !arg.startsWith("--")) ??
-    (devPage ? DEV_WORKER_BUNDLE : WORKER_BUNDLE);
-  await buildWorkerBundle(out, { devPage });
-  console.log(`${out}: ${((await Deno.stat(out)).size / 1024).toFixed(1)} KB`);
 }

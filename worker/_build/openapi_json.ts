@@ -6,7 +6,7 @@
  * the YAML. The worker serves this form, which keeps about 2.4 KiB (gzip) out of its bundle.
  *
  * ```sh
- * deno run -A scripts/openapi_json.ts worker/openapi.yaml generated/worker-openapi.json \
+ * deno run -A worker/_build/openapi_json.ts worker/openapi.yaml generated/worker-openapi.json \
  *   [--without-descriptions] [--check]
  * ```
  *

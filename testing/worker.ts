@@ -1,18 +1,19 @@
 /**
- * Test helpers that run the upload worker for real: inside workerd (Miniflare, or `wrangler
- * dev`) or under Deno (`worker/deno.ts` as a child process), on a real port, against any
- * Participant Service and S3.
+ * Runs the upload worker for real, for tests, the benchmark and the soak: inside workerd
+ * (Miniflare, or `wrangler dev`) or under Deno (`worker/deno.ts` as a child process), on a
+ * real port, against any Participant Service and S3; and builds its bundle once per state of
+ * the sources.
  *
  * @module
  */
 
-import { buildWorkerBundle } from "../local/bundle.ts";
-import { textLines } from "../local/lines.ts";
-import { startWranglerDev } from "../local/wrangler.ts";
-import { startWorkerd } from "../local/workerd.ts";
-import { freePort } from "../local/ports.ts";
-import { descendantProcesses } from "./_support.ts";
-import { collectGarbage } from "./_inspector.ts";
+import { buildWorkerBundle } from "../worker/_build/bundle.ts";
+import { textLines } from "./lines.ts";
+import { startWranglerDev } from "./wrangler.ts";
+import { startWorkerd } from "./workerd.ts";
+import { freePort } from "./ports.ts";
+import { commandLine, descendantProcesses, stopProcess } from "./processes.ts";
+import { collectGarbage } from "./inspector.ts";
 
 /** Where the worker runs. */
 export type WorkerRuntime = "workerd" | "deno";
@@ -37,10 +38,14 @@ export interface StartWorkerOptions {
   vars?: Record<string, string>;
   /**
    * Which build runs: `production` (the Workers bundle, `worker/deno.ts`), or `development`
-   * (the bundle with the page, `local/dev_worker.ts`).
+   * (the bundle with the page, `worker/_build/dev_deno.ts`).
    * @default {"development" where DEV_PAGE is true, else "production"}
    */
   build?: "production" | "development";
+  /**
+   * Under Deno: write a V8 CPU profile (`--cpu-prof`) into this folder when the worker stops.
+   */
+  cpuProfileDir?: string;
   /**
    * Open the runtime's inspector on a free port of 127.0.0.1, so that
    * {@link StartedWorker.collectGarbage} works (not with the `wrangler` launcher).
@@ -132,7 +137,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
   const inspector = `http://127.0.0.1:${inspectorPort}`;
   if (options.runtime === "deno") {
     return {
-      ...await startDeno(vars, record, development, inspectorPort),
+      ...await startDeno(vars, record, development, [
+        ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
+        ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+      ]),
       runtime: "deno",
       logs,
       waitForLog,
@@ -145,7 +153,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     const dev = await startWranglerDev({ port: 0, script, vars, onLine: record });
     // wrangler runs a proxy workerd and the worker's own workerd: the latter has an inspector.
     const workerd = descendantProcesses(dev.pid).filter((p) => p.name === "workerd")
-      .map((p) => ({ ...p, cmdline: readCmdline(p.pid) }));
+      .map((p) => ({ ...p, cmdline: commandLine(p.pid) }));
     const own = workerd.find((p) => p.cmdline.includes("--inspector-addr")) ?? workerd[0];
     return { runtime: "workerd", url: dev.url, pid: own.pid, logs, waitForLog, close: dev.close };
   }
@@ -217,7 +225,7 @@ export async function runInMiniflare(
   const worker = await startWorkerd({ scriptPath, vars, onLine: record, inspectorPort });
   const socket = `--socket-addr=entry=127.0.0.1:${worker.port}`;
   const own = descendantProcesses(Deno.pid).find((p) =>
-    p.name === "workerd" && readCmdline(p.pid).includes(socket)
+    p.name === "workerd" && commandLine(p.pid).includes(socket)
   );
   if (!own) {
     await worker.close();
@@ -230,7 +238,7 @@ async function startDeno(
   vars: Record<string, string>,
   record: (line: string) => void,
   development: boolean,
-  inspectorPort?: number,
+  flags: string[],
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const env: Record<string, string> = { ...vars, NO_COLOR: "1" };
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
@@ -244,11 +252,11 @@ async function startDeno(
       "--allow-env",
       // The development entry bundles the page's scripts at start (deno bundle).
       ...(development ? ["--allow-read", "--allow-run"] : []),
-      ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
+      ...flags,
       // Like the workerd bundles: the production entry point, or the development one (which
       // carries the page) where the page is wanted.
       new URL(
-        development ? "../local/dev_worker.ts" : "../worker/deno.ts",
+        development ? "../worker/_build/dev_deno.ts" : "../worker/deno.ts",
         import.meta.url,
       ).pathname,
       "--hostname",
@@ -274,10 +282,7 @@ async function startDeno(
   };
   const reading = Promise.all([read(child.stdout), read(child.stderr)]);
   const close = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
+    await stopProcess(child);
     await reading;
   };
   const url = await Promise.race([
@@ -291,16 +296,6 @@ async function startDeno(
   });
   return { url, pid: child.pid, close };
 }
-
-function readCmdline(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
-
-export { compatibilityDate } from "../local/workerd.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SOURCES = ["worker", "src", "generated"];

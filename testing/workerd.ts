@@ -10,11 +10,11 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
 import { type Relay, startRelay } from "./relay.ts";
-import { WRANGLER_CONFIG } from "./wrangler.ts";
+import { wranglerSettings } from "./wrangler.ts";
 
 /** Options of {@link startWorkerd}. */
 export interface WorkerdOptions {
-  /** The bundle to run (`deno task build`, or `local/bundle.ts --dev`). */
+  /** The bundle to run (`deno task build`, or `deno task build --dev`). */
   scriptPath: string;
   /** The Worker's `vars`. */
   vars: Record<string, string>;
@@ -27,7 +27,7 @@ export interface WorkerdOptions {
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
   /**
-   * Serve through a relay (`local/relay.ts`) that answers `Expect: 100-continue` itself: the
+   * Serve through a relay (`testing/relay.ts`) that answers `Expect: 100-continue` itself: the
    * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
    * workerd, which listens on a free port of its own. Without it, curl (and other clients that
    * send the header for large bodies) wait up to a second before they send a body, since
@@ -47,25 +47,6 @@ export interface RunningWorkerd {
   relay?: Relay;
   /** Stops workerd. */
   close(): Promise<void>;
-}
-
-/**
- * Reads `compatibility_date` from `worker/wrangler.jsonc`, so that local runs and deploys
- * use the same one.
- *
- * @returns The date, such as `2026-04-01`.
- *
- * @example
- * ```ts ignore
- * import { compatibilityDate } from "./workerd.ts";
- * console.log(compatibilityDate());
- * ```
- */
-export function compatibilityDate(): string {
-  const config = Deno.readTextFileSync(WRANGLER_CONFIG);
-  const match = /"compatibility_date"\s*:\s*"(\d{4}-\d{2}-\d{2})"/.exec(config);
-  if (!match) throw new Error(`no compatibility_date in ${WRANGLER_CONFIG}`);
-  return match[1];
 }
 
 /**
@@ -126,7 +107,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
-    compatibilityDate: compatibilityDate(),
+    compatibilityDate: wranglerSettings().compatibilityDate,
     bindings: vars,
     host: hostname,
     port,

@@ -1,0 +1,122 @@
+/**
+ * HTTP on a test's side: a `fetch` that records every exchange it carries, a small server for
+ * answers the local service would never send, an answer that breaks off, and a `PUT` to a
+ * pre-signed URL that reads S3's error code.
+ *
+ * @module
+ */
+
+/** One request and its answer, as seen on the wire by {@link recordingFetch}. */
+export interface Exchange {
+  method: string;
+  /** The URL path, such as `/participant/transcript`. */
+  path: string;
+  /** The request's headers as sent. */
+  requestHeaders: Headers;
+  /** The request body as sent, where it had one. */
+  requestBody?: string;
+  /** The answer's status, or 0 where none came. */
+  status: number;
+  headers: Headers;
+  /** The answer's body as text; `undefined` where it broke off. */
+  body?: string;
+}
+
+/**
+ * A `fetch` over real sockets that records every exchange it carries, body included.
+ *
+ * @param base The `fetch` to wrap.
+ * @returns The wrapping `fetch` and the list it appends to.
+ */
+export function recordingFetch(
+  base: typeof fetch = (input, init) => globalThis.fetch(input, init),
+): { fetch: typeof fetch; exchanges: Exchange[] } {
+  const exchanges: Exchange[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const request = new Request(input, init);
+    const requestBody = request.body ? await request.clone().text() : undefined;
+    const exchange: Exchange = {
+      method: request.method,
+      path: new URL(request.url).pathname,
+      requestHeaders: new Headers(request.headers),
+      requestBody,
+      status: 0,
+      headers: new Headers(),
+    };
+    exchanges.push(exchange);
+    const response = await base(request);
+    exchange.status = response.status;
+    exchange.headers = response.headers;
+    const bytes = await response.arrayBuffer().catch(() => undefined);
+    if (bytes === undefined) {
+      // The body broke off: hand on an answer whose body fails the same way.
+      const broken = new ReadableStream({
+        start: (c) => c.error(new TypeError("error reading a body from connection")),
+      });
+      return new Response(broken, { status: response.status, headers: response.headers });
+    }
+    exchange.body = new TextDecoder().decode(bytes);
+    const noBody = [204, 205, 304].includes(response.status);
+    return new Response(noBody ? null : bytes, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+  return { fetch: recording, exchanges };
+}
+
+/**
+ * Uploads bytes with the headers StartAttachmentUpload asked for.
+ *
+ * @param url The pre-signed URL.
+ * @param headers `HeadersToInclude`.
+ * @param body The bytes.
+ * @returns S3's status and its error code, where it refused.
+ */
+export async function putUpload(
+  url: string,
+  headers: Record<string, string>,
+  body: BodyInit,
+): Promise<{ status: number; code?: string }> {
+  const response = await fetch(url, { method: "PUT", headers, body });
+  const text = await response.text();
+  return { status: response.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1] };
+}
+
+/** A small HTTP server on a free port, for answers the local service would never send. */
+export interface TinyServer {
+  /** Its base URL, such as `http://127.0.0.1:41234`. */
+  url: string;
+  /** How many requests it has received. */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on 127.0.0.1 on a free port, over real sockets.
+ *
+ * @param handler Answers each request; it is told the request's number, from 1.
+ */
+export function serveTiny(
+  handler: (request: Request, n: number) => Response | Promise<Response>,
+): TinyServer {
+  let requests = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) => handler(request, ++requests),
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    get requests() {
+      return requests;
+    },
+    close: () => server.shutdown(),
+  };
+}
+
+/** A 200 answer whose connection breaks after the headers. */
+export function brokenAnswer(): Response {
+  const body = new ReadableStream({ start: (c) => c.error(new Error("cut off")) });
+  return new Response(body, { headers: { "content-type": "application/json" } });
+}
