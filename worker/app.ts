@@ -13,7 +13,12 @@ import openapi from "../generated/worker-openapi.json" with { type: "json" };
 import { createParticipantCalls, type ParticipantCalls } from "../src/_core/participant_calls.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 import type { RetryOptions } from "../src/_core/retry.ts";
-import { mimeEssence, nameProblem, resolveContentType } from "../src/_core/rules.ts";
+import {
+  KNOWN_CONTENT_TYPES,
+  mimeEssence,
+  nameProblem,
+  resolveContentType,
+} from "../src/_core/rules.ts";
 import { getStoredObject, locateAttachment } from "../src/_core/retrieve.ts";
 import { attachmentDisposition, dispositionFilename } from "../src/_core/disposition.ts";
 import { type ConcurrencyLimit, concurrencyLimit } from "./concurrency.ts";
@@ -80,6 +85,7 @@ export type WorkerApp = Hono<Env>;
  *
  * - `PUT /attachments/{name}`: streams the body into the chat (start, PUT to S3, complete).
  * - `GET /attachments/{attachmentId}`: streams the attachment back; `Range` passes through.
+ * - `GET /policy`: the limits it refuses early, for clients to check files first.
  * - `GET /healthz` and `GET /openapi.json`.
  * - `GET /`: the development page, only when `config.devPage` is on.
  *
@@ -115,17 +121,14 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   if (config.corsOrigins.length > 0) app.use("*", corsFor(config.corsOrigins));
 
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
+  app.get("/policy", (c) => c.json(policyOf(config), 200, { "cache-control": "no-store" }));
   app.get("/openapi.json", (c) => c.json(openapi));
 
   if (config.devPage) {
     if (options.devPage) {
       app.route(
         "/",
-        options.devPage({
-          participantUrl: config.participantEndpoint,
-          maxBytes: config.maxAttachmentBytes,
-          allowedTypes: [...config.allowedTypes],
-        }),
+        options.devPage({ participantUrl: config.participantEndpoint }),
       );
     } else {
       app.get("/", (c) => fail(c, "misconfigured", NO_PAGE_SCRIPTS));
@@ -166,6 +169,14 @@ function participantCalls(config: WorkerConfig, options: AppOptions): Participan
     fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
   });
+}
+
+/** What `GET /policy` answers: the limits the worker refuses early, for clients to apply. */
+function policyOf(config: WorkerConfig): Schemas["Policy"] {
+  return {
+    maxBytes: config.maxAttachmentBytes,
+    ...(config.allowedTypes ? { allowedTypes: [...config.allowedTypes] } : {}),
+  };
 }
 
 /** One {@link RequestLog} line per request, once its answer is made. */
@@ -273,7 +284,7 @@ async function upload(
       client,
       connectionToken: request.token,
       name,
-      contentType: resolveContentType(name, request.contentType) ?? "",
+      contentType: resolveContentType(name, request.contentType),
       size,
       body: c.req.raw.body ?? new Uint8Array(),
       clientToken: request.idempotencyKey,
@@ -381,7 +392,7 @@ async function download(
       contentRange ? { "content-range": contentRange } : {},
     );
   }
-  const headers = downloadHeaders(stored.headers, config.allowedTypes);
+  const headers = downloadHeaders(stored.headers);
   if (c.req.method === "HEAD" || !stored.body) {
     stopTimer();
     await stored.body?.cancel();
@@ -440,18 +451,18 @@ function downloadFailure(
 
 /**
  * The headers of a download, whatever S3 sent: always a download (`attachment`, with the
- * stored name only where it passes the name rules), a type among the accepted ones (else
- * `application/octet-stream`), a sandboxing CSP and `nosniff`, so that no stored object is
- * ever rendered as a page of the worker's origin.
+ * stored name only where it passes the name rules), a type among the inert ones the rules know
+ * (else `application/octet-stream`), a sandboxing CSP and `nosniff`, so that no stored object
+ * is ever rendered as a page of the worker's origin.
  */
-function downloadHeaders(from: Headers, allowedTypes: ReadonlySet<string>): Headers {
+function downloadHeaders(from: Headers): Headers {
   const headers = new Headers({ "cache-control": "private, no-store" });
   for (const name of DOWNLOAD_HEADERS) {
     const value = from.get(name);
     if (value) headers.set(name, value);
   }
   const type = mimeEssence(from.get("content-type") ?? "");
-  headers.set("content-type", allowedTypes.has(type) ? type : "application/octet-stream");
+  headers.set("content-type", KNOWN_CONTENT_TYPES.has(type) ? type : "application/octet-stream");
   const name = dispositionFilename(from.get("content-disposition"));
   headers.set(
     "content-disposition",
