@@ -47,6 +47,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The limits the worker refuses early.
+         * @description What the worker itself refuses before any upstream call, for clients to check a file
+         *     first: the largest size, and the types and extensions it accepts where it is set to
+         *     accept only some (`ALLOWED_TYPES`). Every other decision is the Amazon Connect
+         *     instance's (its own size limit and extensions), which the upload answers with `413`
+         *     or `415`. It calls nothing upstream and needs no token.
+         */
+        get: operations["policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -113,6 +137,17 @@ export interface components {
          * @enum {string}
          */
         ScanStatus: "APPROVED" | "IN_PROGRESS" | "REJECTED";
+        /** @description The limits the worker applies before any upstream call. */
+        Policy: {
+            /** @description The largest upload, in bytes (`MAX_ATTACHMENT_BYTES`). */
+            maxBytes: number;
+            /**
+             * @description The MIME types (`application/pdf`) and extensions (`zip`, lower-case, without a
+             *     dot) accepted (`ALLOWED_TYPES`). Absent: any extension of 1 to 10 letters, digits,
+             *     `-` or `_`, and any media type; the instance decides.
+             */
+            allowedTypes?: string[];
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -159,10 +194,11 @@ export interface components {
             };
         };
         /**
-         * @description Bad input: a name that is empty, too long or holds `/`, `\`, control characters,
-         *     bidirectional controls or line separators (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
+         * @description Bad input: a name that is empty, too long, holds `/`, `\`, control characters,
+         *     bidirectional controls or line separators, or ends in white space or a dot
+         *     (`invalid_name`), an empty file (`empty`), a bad `Idempotency-Key`
          *     (`invalid_idempotency_key`) or query (`invalid_query`), or a request the Participant
-         *     Service refused as invalid (`rejected_by_service`).
+         *     Service refused as invalid (`rejected_by_service`, with its message).
          */
         BadRequest: {
             headers: {
@@ -451,7 +487,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The declared size is over the limit (`too_large`). */
+            /**
+             * @description The declared size is over the worker's limit (checked from `Content-Length` before
+             *     any upstream call), or over the instance's, as StartAttachmentUpload said
+             *     (`too_large`, with the service's message and `upstream`).
+             */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -460,7 +500,12 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The type is not one Amazon Connect chat accepts (`unsupported_type`). */
+            /**
+             * @description The name has no well-formed extension, the type is not a media type, the worker
+             *     accepts only other types (`ALLOWED_TYPES`), or the instance does not allow the
+             *     extension, as StartAttachmentUpload said (`unsupported_type`, with the service's
+             *     message and `upstream`).
+             */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -488,6 +533,28 @@ export interface operations {
             500: components["responses"]["WorkerFailed"];
             502: components["responses"]["UpstreamFailed"];
             504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            500: components["responses"]["WorkerFailed"];
+            "4XX": components["responses"]["ClientError"];
         };
     };
     health: {

@@ -43,7 +43,8 @@ Options (each also an environment variable; 0 picks a free port):
   --s3-port N           S3_PORT            local S3 port (default 4568)
   --participant-port N  PARTICIPANT_PORT   local Participant Service port (default 8788)
   --worker-port N       WORKER_PORT        upload worker port (default 8787)
-  --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default 20 MB)
+  --max-bytes N         MAX_ATTACHMENT_BYTES  size limit of worker and service (default: the
+                                              worker's 100 MB, the unconfigured instance's 20 MB)
   --runtime R           WORKER_RUNTIME     workerd (default) or deno
   --scanning            ATTACHMENT_SCANNING=on  scan completed attachments (default off)
   --scan-delay-ms N     SCAN_DELAY_MS      how long a scan takes (default 1000)
@@ -90,8 +91,10 @@ async function main(): Promise<number> {
   const s3Port = port(values["s3-port"], "S3_PORT", 4568);
   const participantPort = port(values["participant-port"], "PARTICIPANT_PORT", 8788);
   let workerPort = port(values["worker-port"], "WORKER_PORT", 8787);
-  const maxRaw = values["max-bytes"] ?? Deno.env.get("MAX_ATTACHMENT_BYTES") ??
-    String(DEFAULT_CHAT_MAX_BYTES);
+  // Given, the limit is the worker's and the unconfigured instance's; not given, the worker
+  // keeps its default (the instance decides) and the instance Amazon Connect's 20 MB.
+  const maxGiven = values["max-bytes"] ?? Deno.env.get("MAX_ATTACHMENT_BYTES");
+  const maxRaw = maxGiven ?? String(DEFAULT_CHAT_MAX_BYTES);
   if (!/^\d+$/.test(maxRaw) || Number(maxRaw) < 1) {
     exitWithUsage(USAGE, `MAX_ATTACHMENT_BYTES: not a size in bytes: ${maxRaw}`);
   }
@@ -153,7 +156,7 @@ async function main(): Promise<number> {
     const vars = {
       PARTICIPANT_ENDPOINT: stack.participantUrl,
       UPLOAD_HOSTS: new URL(stack.s3.url).host,
-      MAX_ATTACHMENT_BYTES: String(maxAttachmentBytes),
+      ...(maxGiven === undefined ? {} : { MAX_ATTACHMENT_BYTES: maxRaw }),
       CORS_ORIGINS: "*",
       DEV_PAGE: "true",
     };
@@ -172,7 +175,10 @@ async function main(): Promise<number> {
     });
     const client = createParticipantClient({ endpoint: stack.participantUrl });
     const chat = await openChat(client, "Local customer");
-    printBanner(stack, worker.url, runtime, maxAttachmentBytes, chat, scanning, s3CorsOrigins);
+    const limit = maxGiven === undefined
+      ? `the instance's, ${maxAttachmentBytes} bytes unless set`
+      : `${maxAttachmentBytes} bytes`;
+    printBanner(stack, worker.url, runtime, limit, chat, scanning, s3CorsOrigins);
   } catch (error) {
     console.error(`could not start: ${error instanceof Error ? error.message : error}`);
     await stop(1);
@@ -258,7 +264,7 @@ function printBanner(
   stack: LocalStack,
   workerUrl: string,
   runtime: string,
-  maxBytes: number,
+  limit: string,
   chat: ChatSession,
   scanning: { delayMs: number } | undefined,
   s3CorsOrigins: string[],
@@ -271,7 +277,7 @@ function printBanner(
     ["Join as agent", `POST ${stack.participantUrl}/_local/chats/{ContactId}/agent`],
     ["Scanning", scanning ? `on (${scanning.delayMs} ms; EICAR is rejected)` : "off"],
     ["Bucket CORS origins", s3CorsOrigins.join(" ")],
-    ["Upload worker", `${workerUrl} (${runtime}; limit ${maxBytes} bytes)`],
+    ["Upload worker", `${workerUrl} (${runtime}; limit ${limit})`],
     ["Worker API", `${workerUrl}/openapi.json`],
     ["Attachment page", `${workerUrl}/ (open it in a browser)`],
     ["Contact id", chat.contactId],

@@ -144,42 +144,85 @@ export class UploadError extends AttachmentError {
   }
 }
 
-/** What the worker accepts, for checks before an upload. */
-export interface UploadLimits {
-  /** The largest attachment in bytes. */
-  maxBytes: number;
-  /** The MIME types accepted. */
-  allowedTypes: readonly string[];
-}
+/**
+ * What the worker refuses early, as `GET /policy` tells it: the largest size, and the MIME types
+ * and extensions it accepts where it accepts only some. Everything else is the Amazon Connect
+ * instance's to decide.
+ */
+export type UploadLimits = WorkerSchemas["Policy"];
 
 /** A file refused before upload: the same code and message the worker would answer with. */
 export type FileProblem = AttachmentProblem;
 
 /**
- * Checks a file against the worker's limits before it is sent, with the worker's own rules,
- * codes and messages, so that a file sure to be refused never goes out.
+ * Checks a file before it is sent, with the worker's own rules, codes and messages, so that a
+ * file sure to be refused never goes out: what every Amazon Connect instance requires (a
+ * usable name, 1 byte to 100 MB, an extension), and the worker's limits where given (see
+ * {@link fetchPolicy}). What the instance itself allows is known only once the upload asks.
  *
  * @param file The file (its name, type and size are read, never its bytes).
- * @param limits The worker's limits.
- * @returns The problem, or `undefined` when the worker would take the file.
+ * @param limits The worker's limits. @default {Amazon Connect's bounds}
+ * @returns The problem, or `undefined` when the file may be sent.
  *
  * @example
  * ```ts ignore
- * import { checkFile } from "./browser.ts";
- * const problem = checkFile(file, { maxBytes: 20 * 1024 * 1024, allowedTypes: ["application/pdf"] });
+ * import { checkFile, fetchPolicy } from "./browser.ts";
+ * const problem = checkFile(file, await fetchPolicy(""));
  * if (problem) alert(problem.message);
  * ```
  */
 export function checkFile(
   file: Pick<File, "name" | "type" | "size">,
-  limits: UploadLimits,
+  limits: Partial<UploadLimits> = {},
 ): FileProblem | undefined {
   return checkAttachment({ name: file.name, contentType: file.type, size: file.size }, limits);
 }
 
 /**
- * The extensions of the accepted types, such as `.pdf .png`: for an `accept` attribute or a
- * hint beside a file picker.
+ * Asks the worker what it refuses early (`GET /policy`), for {@link checkFile}.
+ *
+ * @param endpoint The worker's base URL, or `""` for the page's origin.
+ * @param options Cancels the request.
+ * @returns The worker's limits.
+ * @throws {UploadError} `network_error` when the worker cannot be reached,
+ * `unexpected_response` when it answers otherwise than with its limits.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetchPolicy } from "./browser.ts";
+ * const { maxBytes, allowedTypes } = await fetchPolicy("http://127.0.0.1:8787");
+ * ```
+ */
+export async function fetchPolicy(
+  endpoint: string | URL,
+  options: { signal?: AbortSignal } = {},
+): Promise<UploadLimits> {
+  const url = new URL("policy", baseOf(endpoint)).href;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: options.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new UploadError("network_error", "the worker's policy could not be fetched", {
+      stage: "validate",
+    });
+  }
+  const body = parseJson(await response.text().catch(() => "")) as Partial<UploadLimits>;
+  if (!response.ok || typeof body?.maxBytes !== "number") {
+    throw new UploadError("unexpected_response", `GET /policy answered HTTP ${response.status}`, {
+      status: response.status,
+      stage: "validate",
+    });
+  }
+  return {
+    maxBytes: body.maxBytes,
+    ...(Array.isArray(body.allowedTypes) ? { allowedTypes: body.allowedTypes } : {}),
+  };
+}
+
+/**
+ * The extensions that a list of accepted types and extensions allows, such as `.pdf .png`:
+ * for an `accept` attribute or a hint beside a file picker.
  */
 export { acceptedExtensions } from "./_core/rules.ts";
 
@@ -547,8 +590,13 @@ async function serviceCall(
 }
 
 function attachmentUrl(endpoint: string | URL, segment: string): string {
+  return new URL(`attachments/${encodeURIComponent(segment)}`, baseOf(endpoint)).href;
+}
+
+/** The worker's base URL with one trailing slash; `""` is the page's origin. */
+function baseOf(endpoint: string | URL): string {
   const base = String(endpoint) === "" ? location.origin : String(endpoint);
-  return new URL(`attachments/${encodeURIComponent(segment)}`, base.replace(/\/*$/, "/")).href;
+  return base.replace(/\/*$/, "/");
 }
 
 function parseJson(text: string): unknown {

@@ -19,7 +19,7 @@ import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
-import { DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
+import { CONNECT_MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
 
 /** A problem details body, as the worker sends it. */
 interface ProblemBody {
@@ -299,25 +299,24 @@ export function appCases(runtime: WorkerRuntime): void {
     const lengthProblem = await problem(chunked, 411, "length_required");
     assert.match(lengthProblem.detail, /curl -T/);
 
-    // Only the head is sent: the size is refused from Content-Length alone, before any byte.
+    // Only the head is sent: over Amazon Connect's bound (which no instance exceeds), the size
+    // is refused from Content-Length alone, before any byte. (The instance's own limits are the
+    // service's to apply: app_instance_limits_test.ts.)
     const tooLarge = await workerRawHttp({
       url: `${worker.url}/attachments/big.pdf`,
       headers: {
         "X-Amz-Bearer": connectionToken,
-        "Content-Length": String(DEFAULT_MAX_ATTACHMENT_BYTES + 1),
+        "Content-Length": String(CONNECT_MAX_ATTACHMENT_BYTES + 1),
       },
     });
     assert.equal(tooLarge!.status, 413, tooLarge!.text);
     assert.equal(JSON.parse(tooLarge!.text).code, "too_large");
 
     await problem(await put("/attachments/a.pdf", { body: "" }), 400, "empty");
-    await problem(await put("/attachments/setup.exe", { body: "x" }), 415, "unsupported_type");
+    await problem(await put("/attachments/x.txt%20%20", { body: "x" }), 400, "invalid_name");
     await problem(await put("/attachments/notes", { body: "x" }), 415, "unsupported_type");
     await problem(
-      await put("/attachments/a.pdf", {
-        body: "x",
-        headers: { "content-type": "application/x-msdownload" },
-      }),
+      await put("/attachments/a.pdf", { body: "x", headers: { "content-type": "PDF" } }),
       415,
       "unsupported_type",
     );

@@ -1,9 +1,11 @@
 /**
  * Hostile input to the upload worker, in workerd and in Deno: names, content types and
  * `Content-Length` values that break naive code. Every expected answer is stated here, from
- * the README's rules (a name is 1–256 characters without `/`, `\` or control characters; the
- * extension and the type are among those Amazon Connect chat accepts); nothing asks the
- * product's own rules what the answer should be.
+ * the README's rules (a name is 1–256 characters without `/`, `\` or control characters, not
+ * ending in white space or a dot, with an extension of 1–10 letters, digits, `-` or `_`; the
+ * instance, here one with Amazon Connect's defaults, allows the extension or refuses it; with
+ * `ALLOWED_TYPES`, the worker refuses other types itself); nothing asks the product's own
+ * rules what the answer should be.
  *
  * The properties (fast-check) draw a new seed each run and print it on failure;
  * `HOSTILE_SEED=<seed>` repeats a run.
@@ -24,12 +26,20 @@ const RUNS = 300;
 const BODY = new TextEncoder().encode("hostile input");
 const SEED = Number(Deno.env.get("HOSTILE_SEED") ?? Math.floor(Math.random() * 2 ** 31));
 
-/** What one name or type must get: a 201 and the type stored, or a status and a code. */
-type Outcome = { status: 201; type: string } | { status: 400 | 415; code: string };
+/**
+ * What one name or type must get: a 201 and the type stored, or a status and a code, refused
+ * by the worker itself (before any upstream call) or by the service (the instance's settings,
+ * its ValidationException passed on as `upstream`).
+ */
+type Outcome =
+  | { status: 201; type: string }
+  | { status: 400 | 415; code: string; by: "worker" | "service" };
 
 const pdf: Outcome = { status: 201, type: "application/pdf" };
-const badName: Outcome = { status: 400, code: "invalid_name" };
-const badType: Outcome = { status: 415, code: "unsupported_type" };
+const badName: Outcome = { status: 400, code: "invalid_name", by: "worker" };
+const badType: Outcome = { status: 415, code: "unsupported_type", by: "worker" };
+/** An extension the instance (Amazon Connect's defaults) does not allow. */
+const notAllowed: Outcome = { status: 415, code: "unsupported_type", by: "service" };
 
 /**
  * Names and the answer each must get. The valid ones hold the characters that URL, header and
@@ -79,15 +89,40 @@ const NAMES: [string, Outcome][] = [
   ["next\u0085line.pdf", badName],
   ["esc\x1b[31m.pdf", badName],
   ["   ", badName],
-  ["setup.exe", badType],
-  ["page.html", badType],
-  ["image.svg", badType],
-  ["report.pdf.exe", badType],
+  // White space or a dot at the end: dropped by file systems (and maybe by the service before
+  // it reads the extension), so the name would not be the one sent.
+  ["x.txt  ", badName],
+  ["x.pdf ", badName],
+  ["report.pdf\u00a0", badName],
+  ["report.pdf\u3000", badName],
+  ["report.pdf\ufeff", badName],
+  ["x.pdf.", badName],
+  ["trailing.", badName],
+  // White space and quotes elsewhere are fine.
+  ["  x.pdf", pdf],
+  ["a   b   c.txt", { status: 201, type: "text/plain" }],
+  ["x\u3000y\u00a0z.pdf", pdf],
+  ['"quoted".pdf', pdf],
+  ["'single'.pdf", pdf],
+  ['a";filename="evil.exe.pdf', pdf],
+  ["back`tick.pdf", pdf],
+  // Long in UTF-8: 256 characters of 4 bytes, 2 UTF-16 units each.
+  [`${"😀".repeat(252)}.pdf`, pdf],
+  [`${"😀".repeat(253)}.pdf`, badName],
+  [`${"日本".repeat(126)}.pdf`, pdf],
   ["notes", badType],
-  ["trailing.", badType],
+  ["x.abcdefghijk", badType],
+  ["setup.exe", notAllowed],
+  ["page.html", notAllowed],
+  ["image.svg", notAllowed],
+  ["report.pdf.exe", notAllowed],
+  ["backup.zip", notAllowed],
 ];
 
-/** Content types sent with `file.pdf`, and the answer each must get. */
+/**
+ * Content types sent with `file.pdf` to a worker with `ALLOWED_TYPES` set to Amazon Connect's
+ * default types, and the answer each must get: the worker refuses the others itself.
+ */
 const TYPES: [string, Outcome][] = [
   ["application/pdf", pdf],
   ["application/pdf; charset=binary", pdf],
@@ -108,6 +143,28 @@ const TYPES: [string, Outcome][] = [
   ["*/*", badType],
   ["PDF", badType],
 ];
+
+/**
+ * Content types sent with `file.pdf` to a worker with its default settings, which leaves the
+ * type to the instance: any media type is passed on as its essence; what is none is refused.
+ */
+const DEFAULT_TYPES: [string, Outcome][] = [
+  ["application/pdf", pdf],
+  ["application/octet-stream", pdf],
+  ["audio/vnd.wave", { status: 201, type: "audio/vnd.wave" }],
+  ["application/x-rtf", { status: 201, type: "application/x-rtf" }],
+  ["text/richtext", { status: 201, type: "text/richtext" }],
+  ["application/zip", { status: 201, type: "application/zip" }],
+  ["Text/HTML; charset=utf-8", { status: 201, type: "text/html" }],
+  ["*/*", badType],
+  ["PDF", badType],
+  ["text/", badType],
+  ["a b/c", badType],
+];
+
+/** `ALLOWED_TYPES` of the rigs that refuse types themselves: Amazon Connect's defaults. */
+const DEFAULT_CONNECT_TYPES =
+  "csv,doc,docx,heic,jfif,jpeg,jpg,mov,mp4,pdf,png,ppt,pptx,rtf,txt,wav,xls,xlsx";
 
 const REFUSED_TYPES = [
   "text/html",
@@ -144,12 +201,19 @@ function assertCleanPut(rig: Rig, baseline: Set<string>, name: string, contentTy
   assert.deepEqual(fields.get("content-type"), [contentType]);
 }
 
-/** A rig whose chats take many attachments, warmed up, with the headers of a plain upload. */
+/**
+ * A rig whose chats take many attachments, warmed up, with the headers of a plain upload; its
+ * worker with its default settings, or with `ALLOWED_TYPES`.
+ */
 async function withRig(
   runtime: WorkerRuntime,
   run: (rig: Rig, baseline: Set<string>) => Promise<void>,
+  allowedTypes?: string,
 ) {
-  const rig = await startRig(runtime, { maxAttachmentsPerChat: 1000 });
+  const rig = await startRig(runtime, {
+    maxAttachmentsPerChat: 1000,
+    vars: allowedTypes ? { ALLOWED_TYPES: allowedTypes } : {},
+  });
   try {
     const warm = await rig.upload("warm.pdf", BODY);
     assert.equal(warm.status, 201);
@@ -175,6 +239,13 @@ function assertOutcome(
   );
   if (expected.status !== 201) {
     assert.equal(sent.json.code, expected.code, what);
+    const upstream = sent.json.upstream as { name?: string } | undefined;
+    if (expected.by === "service") {
+      assert.equal(upstream?.name, "ValidationException", `${what}: the service's refusal`);
+      assert.match(String(sent.json.detail), /StartAttachmentUpload failed: ValidationException/);
+    } else {
+      assert.equal(upstream, undefined, `${what}: refused by the worker, without a call`);
+    }
     return false;
   }
   assert.equal(sent.json.name, name, what);
@@ -253,8 +324,8 @@ const EXTENSION: fc.Arbitrary<[string, Outcome]> = fc.constantFrom<[string, Outc
   [".txt", { status: 201, type: "text/plain" }],
   [".PNG", { status: 201, type: "image/png" }],
   [".csv", { status: 201, type: "text/csv" }],
-  [".exe", badType],
-  [".html", badType],
+  [".exe", notAllowed],
+  [".html", notAllowed],
   ["", badType],
 );
 
@@ -268,7 +339,10 @@ const HOSTILE_NAME: fc.Arbitrary<[string, Outcome]> = fc.oneof(
   }).map(({ first, pieces, poison, extension: [extension, outcome] }): [string, Outcome] => {
     const parts: string[] = [first, ...pieces];
     if (poison) parts.splice(1 + (poison[1] % parts.length), 0, poison[0]);
-    return [parts.join("") + extension, poison ? badName : outcome];
+    const name = parts.join("") + extension;
+    // Without an extension, the name may end in white space or a dot: a name problem first.
+    const badEnd = extension === "" && /[\s.]$/.test(name);
+    return [name, poison || badEnd ? badName : outcome];
   }),
   // Around the 256-character limit, in characters (code points), not bytes or UTF-16 units.
   fc.tuple(fc.integer({ min: 240, max: 270 }), fc.constantFrom("n", "é", "😀")).map((
@@ -291,9 +365,15 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: each content type in the table gets its stated answer and reaches S3 as its essence`, async () => {
+  Deno.test(`${runtime}: each content type in the tables gets its stated answer and reaches S3 as its essence, with ALLOWED_TYPES and without`, async () => {
     await withRig(runtime, async (rig, baseline) => {
       for (const [type, expected] of TYPES) {
+        const sent = await rig.upload("file.pdf", BODY, { "Content-Type": type });
+        assertOutcome(rig, baseline, sent, "file.pdf", expected, JSON.stringify(type));
+      }
+    }, DEFAULT_CONNECT_TYPES);
+    await withRig(runtime, async (rig, baseline) => {
+      for (const [type, expected] of DEFAULT_TYPES) {
         const sent = await rig.upload("file.pdf", BODY, { "Content-Type": type });
         assertOutcome(rig, baseline, sent, "file.pdf", expected, JSON.stringify(type));
       }
@@ -314,7 +394,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: hostile content types (property) get 415 or their essence, never a 5xx or an injected header`, async () => {
+  Deno.test(`${runtime}: hostile content types (property), with ALLOWED_TYPES, get 415 or their essence, never a 5xx or an injected header`, async () => {
     const printable = fc.string({
       unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
       maxLength: 60,
@@ -360,7 +440,7 @@ for (const runtime of RUNTIMES) {
           }
         },
       );
-    });
+    }, DEFAULT_CONNECT_TYPES);
   });
 
   Deno.test(`${runtime}: hostile Content-Length values and raw header tricks get a 4xx, never a 5xx from the worker, and inject no header into S3's request`, async () => {

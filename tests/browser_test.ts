@@ -30,6 +30,23 @@ Deno.test("checkFile refuses what the worker would, with its codes", () => {
   assert.equal(checkFile({ name: "a\u0007.txt", type: "", size: 1 }, limits)?.code, "invalid_name");
 });
 
+Deno.test("checkFile without the worker's limits holds a file only to what every instance requires", () => {
+  assert.equal(
+    checkFile({ name: "backup.zip", type: "application/zip", size: 104_857_600 }),
+    undefined,
+  );
+  assert.equal(checkFile({ name: "a.pdf", type: "", size: 104_857_601 })?.code, "too_large");
+  assert.equal(checkFile({ name: "a.wav", type: "audio/vnd.wave", size: 1 }), undefined);
+  assert.equal(checkFile({ name: "notes", type: "", size: 1 })?.code, "unsupported_type");
+  assert.equal(checkFile({ name: "x.txt  ", type: "", size: 1 })?.code, "invalid_name");
+  // The worker's limits as GET /policy gives them: a number and nothing else, or a list too.
+  assert.equal(checkFile({ name: "a.zip", type: "", size: 2 }, { maxBytes: 1 })?.code, "too_large");
+  assert.equal(
+    checkFile({ name: "a.zip", type: "", size: 1 }, { maxBytes: 10, allowedTypes: ["pdf"] })?.code,
+    "unsupported_type",
+  );
+});
+
 Deno.test("UploadError tells retryable failures from refusals", () => {
   assert.equal(new UploadError("network_error", "x").retryable, true);
   assert.equal(new UploadError("throttled", "x", { status: 429 }).retryable, true);

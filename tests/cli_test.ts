@@ -232,6 +232,7 @@ Deno.test("cli exit codes: 2 usage, 3 refused input, 4 service or auth failure, 
   await withCli(async ({ cli, stack, endpoint, token, dir }) => {
     await Deno.writeTextFile(`${dir}/notes.txt`, "hello");
     await Deno.writeTextFile(`${dir}/setup.exe`, "MZ");
+    await Deno.writeTextFile(`${dir}/notes`, "no extension");
     const usage: string[][] = [
       [],
       ["send", "notes.txt"],
@@ -255,7 +256,9 @@ Deno.test("cli exit codes: 2 usage, 3 refused input, 4 service or auth failure, 
 
     const refused: [string[], RegExp][] = [
       [["upload", "missing.pdf"], /cannot read missing\.pdf: no such file \(invalid_file\)/],
-      [["upload", "setup.exe"], /does not end in an accepted extension.*\(unsupported_type\)/],
+      // The instance (Amazon Connect's defaults) refuses it, and says why.
+      [["upload", "setup.exe"], /The extension \.exe is not allowed.*\(unsupported_type\)/],
+      [["upload", "notes"], /does not end in an extension.*\(unsupported_type\)/],
       [["upload", "notes.txt", "--name", "a/b.txt"], /\(invalid_name\)/],
       [["download", "no-such-id"], /ValidationException/],
     ];

@@ -143,11 +143,10 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
       assert.match(css.headers.get("content-type")!, /^text\/css/);
       await css.body?.cancel();
       const config = await (await fetch(`${on.url}/dev/config.json`)).json();
-      assert.deepEqual(config, {
-        participantUrl: "http://127.0.0.1:8788",
-        maxBytes: 1234567,
-        allowedTypes: ["application/pdf", "text/plain"],
-      });
+      assert.deepEqual(config, { participantUrl: "http://127.0.0.1:8788" });
+      // The limits come from the worker's API, as for any client.
+      const policy = await (await workerFetch(`${on.url}/policy`)).json();
+      assert.deepEqual(policy, { maxBytes: 1234567, allowedTypes: ["pdf", "text/plain"] });
       // The worker's API is there as ever.
       assert.equal((await (await workerFetch(`${on.url}/healthz`)).json()).status, "ok");
     } finally {
@@ -265,19 +264,21 @@ Deno.test({
       );
 
       await t.step(
-        "files the worker refuses show its message before upload: too big, wrong type",
+        "files the instance refuses show the worker's answer, with the service's message: too big, wrong type",
         async () => {
           const before = chats()[0].attachments.size;
+          // The worker's default policy lets both go; the instance (Amazon Connect's defaults:
+          // 20 MB, no .gif) refuses them at StartAttachmentUpload.
           const big = await writePdf(files, "too-big.pdf", 20 * MB + 1, 2);
-          const exe = `${files}/animation.gif`;
-          await Deno.writeFile(exe, randomBytes(1000, 3));
-          await page.setInputFiles("#file-input", [big, exe]);
+          const gif = `${files}/animation.gif`;
+          await Deno.writeFile(gif, randomBytes(1000, 3));
+          await page.setInputFiles("#file-input", [big, gif]);
 
           const bigRow = page.locator('li.upload[data-name="too-big.pdf"][data-state=refused]');
-          const exeRow = page.locator('li.upload[data-name="animation.gif"][data-state=refused]');
+          const gifRow = page.locator('li.upload[data-name="animation.gif"][data-state=refused]');
           await bigRow.waitFor();
-          await exeRow.waitFor();
-          assert.equal(chats()[0].attachments.size, before, "a refused file was sent upstream");
+          await gifRow.waitFor();
+          assert.equal(chats()[0].attachments.size, before, "a refused file joined the chat");
 
           // The very codes and messages the worker answers with for the same files.
           const { connectionToken } = await openChat(
@@ -288,6 +289,7 @@ Deno.test({
             contentType: "application/pdf",
           });
           assert.equal(tooBig.status, 413);
+          assert.match(tooBig.detail!, /accepts at most 20971520 bytes$/);
           assert.equal(await bigRow.getAttribute("data-code"), tooBig.code);
           assert.equal(await bigRow.locator(".upload-message").innerText(), tooBig.detail);
           const wrongType = await askWorker(worker.url, connectionToken, "animation.gif", {
@@ -296,9 +298,63 @@ Deno.test({
             body: randomBytes(1000, 3),
           });
           assert.equal(wrongType.status, 415);
-          assert.equal(await exeRow.getAttribute("data-code"), wrongType.code);
-          assert.equal(await exeRow.locator(".upload-message").innerText(), wrongType.detail);
-          assert.equal(await exeRow.getByRole("button", { name: "Retry" }).count(), 0);
+          assert.match(wrongType.detail!, /The extension \.gif is not allowed/);
+          assert.equal(await gifRow.getAttribute("data-code"), wrongType.code);
+          assert.equal(await gifRow.locator(".upload-message").innerText(), wrongType.detail);
+          assert.equal(await gifRow.getByRole("button", { name: "Retry" }).count(), 0);
+        },
+      );
+
+      await t.step(
+        "with a policy (MAX_ATTACHMENT_BYTES, ALLOWED_TYPES), the page learns it and refuses before upload",
+        async () => {
+          const strict = await startWorker({
+            runtime: "workerd",
+            participantUrl: stack.participantUrl,
+            uploadHosts: [new URL(stack.s3.url).host],
+            maxAttachmentBytes: MB,
+            allowedTypes: ["pdf", "text/plain"],
+            vars: { DEV_PAGE: "true" },
+          });
+          try {
+            const strictPage = await openPage(browser, `${strict.url}/`);
+            assert.equal(
+              await strictPage.locator("#limits").innerText(),
+              "Up to 1.0 MB (1,048,576 bytes) each, within the instance's own limit. Types: .pdf .txt",
+            );
+            assert.equal(
+              await strictPage.locator("#file-input").getAttribute("accept"),
+              ".pdf,.txt,text/plain",
+            );
+            let puts = 0;
+            strictPage.on("request", (request) => {
+              if (new URL(request.url()).pathname.startsWith("/attachments/")) puts++;
+            });
+            await startChatOn(strictPage);
+            const big = await writePdf(files, "big.pdf", MB + 1, 5);
+            const gif = `${files}/animation.gif`;
+            await strictPage.setInputFiles("#file-input", [big, gif]);
+            const bigRow = strictPage.locator('li.upload[data-name="big.pdf"][data-state=refused]');
+            const gifRow = strictPage.locator(
+              'li.upload[data-name="animation.gif"][data-state=refused]',
+            );
+            await bigRow.waitFor();
+            await gifRow.waitFor();
+            assert.equal(await bigRow.getAttribute("data-code"), "too_large");
+            assert.equal(
+              await bigRow.locator(".upload-message").innerText(),
+              "the file is 1048577 bytes; the limit is 1048576 bytes",
+            );
+            assert.equal(await gifRow.getAttribute("data-code"), "unsupported_type");
+            assert.equal(
+              await gifRow.locator(".upload-message").innerText(),
+              '"animation.gif" does not end in an accepted extension; accepted: .pdf .txt',
+            );
+            assert.equal(puts, 0, "a file sure to be refused was sent");
+            await strictPage.close();
+          } finally {
+            await strict.close();
+          }
         },
       );
 

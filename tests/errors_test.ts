@@ -260,6 +260,59 @@ Deno.test("one mapping from a service error to a code, whatever the call", () =>
   assert.equal(failure.retryable, false);
 });
 
+/**
+ * ValidationException messages of StartAttachmentUpload, and the code each must make: the
+ * local service's own refusals (its exact words), usual wordings of a size or type refusal,
+ * and messages about malformed members that must stay `rejected_by_service`.
+ */
+const START_VALIDATION_MESSAGES: [string, string][] = [
+  ["The attachment is 62914560 bytes; this instance accepts at most 52428800 bytes", "too_large"],
+  ["Attachment size exceeds the limit of 20 MB", "too_large"],
+  ["File is too large", "too_large"],
+  ["The file size 30000000 is larger than the maximum size allowed", "too_large"],
+  [
+    "The extension .png is not allowed for chat attachments on this instance; allowed: .zip .pdf",
+    "unsupported_type",
+  ],
+  [
+    "A name without an extension is not allowed for chat attachments on this instance; allowed: .pdf",
+    "unsupported_type",
+  ],
+  ["File type not supported", "unsupported_type"],
+  ["Unsupported file extension: exe", "unsupported_type"],
+  ["Invalid content type", "unsupported_type"],
+  ["ContentType must be 1 to 255 characters long", "rejected_by_service"],
+  [
+    "AttachmentSizeInBytes must be a whole number from 1 to 9007199254740991",
+    "rejected_by_service",
+  ],
+  ["AttachmentName must be 1 to 256 characters long", "rejected_by_service"],
+  ["AttachmentName exceeds the maximum length of 256 characters", "rejected_by_service"],
+  ["ClientToken was already used with other parameters", "rejected_by_service"],
+  ["1 validation error detected", "rejected_by_service"],
+];
+
+Deno.test("StartAttachmentUpload's refusals of a size or extension become too_large and unsupported_type, from their message", () => {
+  for (const [message, code] of START_VALIDATION_MESSAGES) {
+    const error = { name: "ValidationException", message, status: 400, retryable: false };
+    assert.equal(serviceErrorCode(error, "StartAttachmentUpload"), code, message);
+    // Only StartAttachmentUpload's, and only a ValidationException.
+    assert.equal(serviceErrorCode(error, "GetTranscript"), "rejected_by_service", message);
+    assert.equal(
+      serviceErrorCode(
+        { ...error, name: "AccessDeniedException", status: 403 },
+        "StartAttachmentUpload",
+      ),
+      "access_denied",
+    );
+    const failure = serviceFailure("StartAttachmentUpload", error);
+    assert.equal(failure.code, code);
+    assert.equal(failure.stage, "start");
+    assert.equal(failure.message, `StartAttachmentUpload failed: ValidationException: ${message}`);
+    assert.equal(failure.retryable, false);
+  }
+});
+
 Deno.test("one reader of S3's error answers, for uploads and downloads", async () => {
   const xml = (code: string, requestId?: string) =>
     `<?xml version="1.0"?><Error><Code>${code}</Code><Message>m</Message>${

@@ -46,7 +46,13 @@ Deno.test("sendAttachment refuses bad input before any call, and never completes
         contentType: "application/x-msdownload",
         size: 1,
         body: "x",
+        allowedTypes: ["pdf", "txt"],
       }),
+      (e) =>
+        e instanceof AttachmentError && e.code === "unsupported_type" && e.stage === "validate",
+    );
+    await assert.rejects(
+      sendAttachment({ ...base, name: "setup", size: 1, body: "x" }),
       (e) =>
         e instanceof AttachmentError && e.code === "unsupported_type" && e.stage === "validate",
     );
@@ -55,10 +61,24 @@ Deno.test("sendAttachment refuses bad input before any call, and never completes
         ...base,
         name: "big.pdf",
         contentType: "application/pdf",
-        size: 30e6,
+        size: 104_857_601,
         body: "x",
       }),
-      (e) => e instanceof AttachmentError && e.code === "too_large",
+      (e) => e instanceof AttachmentError && e.code === "too_large" && e.stage === "validate",
+    );
+    // A policy that cannot be applied: over Amazon Connect's bound against AWS itself.
+    await assert.rejects(
+      sendAttachment({
+        client: createParticipantClient({ region: "eu-west-2" }),
+        connectionToken,
+        name: "a.pdf",
+        size: 1,
+        body: "x",
+        maxBytes: 200_000_000,
+      }),
+      (e) =>
+        e instanceof TypeError &&
+        /maxBytes must be a whole number of bytes from 1 to 104857600/.test(e.message),
     );
     // Declared 10 bytes, sent 5: S3 refuses the signature (Content-Length is signed).
     await assert.rejects(

@@ -30,6 +30,10 @@ for (const runtime of ["workerd", "deno"] as const) {
         new RegExp(`^http://127\\.0\\.0\\.1:\\d+ \\(${runtime};`),
       );
       assert.equal(field("ConnectionToken"), token);
+      // The worker's own limit: the one variable where it is given, else its default (the
+      // instance's limit applies at StartAttachmentUpload).
+      const policy = await workerFetch(`${field("Upload worker").split(" ")[0]}/policy`);
+      assert.equal((await policy.json()).maxBytes, runtime === "workerd" ? 22 * MiB : 104_857_600);
       const s3Data = field("S3 data");
       assert.ok((await Deno.stat(s3Data)).isDirectory);
       // The development page is on for the local stack.

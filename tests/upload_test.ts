@@ -197,13 +197,20 @@ Deno.test("uploadAttachment refuses bad input before any network call", async ()
       ["invalid_file", { ...base, file: dir }],
       ["invalid_file", { ...base, file: new Blob(["x"]).stream(), name: "s.txt" }],
       ["invalid_file", { ...base, file: new Uint8Array(3), name: "b.txt", size: 4 }],
-      ["unsupported_type", { ...base, file: `${dir}/setup.exe` }],
-      ["unsupported_type", { ...base, file: `${dir}/notes.txt`, contentType: "image/svg+xml" }],
+      ["unsupported_type", { ...base, file: `${dir}/setup.exe`, allowedTypes: ["pdf", "txt"] }],
+      ["unsupported_type", {
+        ...base,
+        file: `${dir}/notes.txt`,
+        contentType: "image/svg+xml",
+        allowedTypes: ["pdf", "txt"],
+      }],
+      ["unsupported_type", { ...base, file: `${dir}/notes.txt`, contentType: "PDF" }],
       ["unsupported_type", { ...base, file: new Uint8Array(3), name: "no-extension" }],
+      ["invalid_name", { ...base, file: `${dir}/notes.txt`, name: "notes.txt  " }],
       ["invalid_name", { ...base, file: new Uint8Array(3) }],
       ["invalid_name", { ...base, file: `${dir}/notes.txt`, name: "a/b.txt" }],
       ["empty", { ...base, file: `${dir}/empty.pdf` }],
-      ["too_large", { ...base, file: new Uint8Array(21 * 1024 * 1024), name: "big.pdf" }],
+      ["too_large", { ...base, file: new Uint8Array(104_857_601), name: "big.pdf" }],
       ["too_large", { ...base, file: `${dir}/notes.txt`, maxBytes: 4 }],
     ];
     for (const [code, options] of refusals) {

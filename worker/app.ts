@@ -10,7 +10,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { components } from "../generated/worker.ts";
 import { createParticipantClient, type ParticipantCalls } from "../src/_core/client.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
-import { mimeEssence, nameProblem, resolveContentType } from "../src/_core/rules.ts";
+import {
+  KNOWN_CONTENT_TYPES,
+  mimeEssence,
+  nameProblem,
+  resolveContentType,
+} from "../src/_core/rules.ts";
 import { getStoredObject, locateAttachment } from "../src/_core/retrieve.ts";
 import { completedVerdict, scanProblem } from "../src/_core/scan.ts";
 import { attachmentDisposition, dispositionFilename } from "../src/_core/disposition.ts";
@@ -90,6 +95,7 @@ export type WorkerApp = Hono<Env>;
  * - `PUT /attachments/{name}`: streams the body into the chat (start, PUT to S3, complete),
  *   and says the scanner's verdict, waiting for it up to `Prefer: wait=N` seconds.
  * - `GET /attachments/{attachmentId}`: streams the attachment back; `Range` passes through.
+ * - `GET /policy`: the limits it refuses early, for clients to check files first.
  * - `GET /healthz` and `GET /openapi.json`.
  * - `GET /`: the development page, only when `config.devPage` is on.
  *
@@ -137,6 +143,7 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
   if (config.corsOrigins.length > 0) app.use("*", corsFor(config.corsOrigins));
 
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
+  app.get("/policy", (c) => c.json(policyOf(config), 200, { "cache-control": "no-store" }));
   const { openapi } = options;
   if (openapi) {
     // A copy, whose headers the middleware (CORS) may still change.
@@ -150,11 +157,7 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
     if (options.devPage) {
       app.route(
         "/",
-        options.devPage({
-          participantUrl: config.participantEndpoint,
-          maxBytes: config.maxAttachmentBytes,
-          allowedTypes: [...config.allowedTypes],
-        }),
+        options.devPage({ participantUrl: config.participantEndpoint }),
       );
     } else {
       app.get("/", (c) => fail(c, "misconfigured", NO_PAGE_SCRIPTS));
@@ -191,6 +194,14 @@ function participantCalls(config: WorkerConfig): ParticipantCalls {
       mayRetry: trust.mayRetry,
     },
   });
+}
+
+/** What `GET /policy` answers: the limits the worker refuses early, for clients to apply. */
+function policyOf(config: WorkerConfig): Schemas["Policy"] {
+  return {
+    maxBytes: config.maxAttachmentBytes,
+    ...(config.allowedTypes ? { allowedTypes: [...config.allowedTypes] } : {}),
+  };
 }
 
 /** One {@link RequestLog} line per request, once its answer is made. */
@@ -315,7 +326,7 @@ async function upload(
       client,
       connectionToken: request.token,
       name,
-      contentType: resolveContentType(name, request.contentType) ?? "",
+      contentType: resolveContentType(name, request.contentType),
       size,
       body: c.req.raw.body ?? new Uint8Array(),
       clientToken: request.idempotencyKey,
@@ -431,7 +442,7 @@ async function download(
       contentRange ? { "content-range": contentRange } : {},
     );
   }
-  const headers = downloadHeaders(stored.headers, config.allowedTypes);
+  const headers = downloadHeaders(stored.headers);
   if (c.req.method === "HEAD" || !stored.body) {
     await stored.body?.cancel();
     return new Response(null, { status: stored.status, headers });
@@ -487,18 +498,18 @@ function downloadFailure(
 
 /**
  * The headers of a download, whatever S3 sent: always a download (`attachment`, with the
- * stored name only where it passes the name rules), a type among the accepted ones (else
- * `application/octet-stream`), a sandboxing CSP and `nosniff`, so that no stored object is
- * ever rendered as a page of the worker's origin.
+ * stored name only where it passes the name rules), a type among the inert ones the rules know
+ * (else `application/octet-stream`), a sandboxing CSP and `nosniff`, so that no stored object
+ * is ever rendered as a page of the worker's origin.
  */
-function downloadHeaders(from: Headers, allowedTypes: ReadonlySet<string>): Headers {
+function downloadHeaders(from: Headers): Headers {
   const headers = new Headers({ "cache-control": "private, no-store" });
   for (const name of DOWNLOAD_HEADERS) {
     const value = from.get(name);
     if (value) headers.set(name, value);
   }
   const type = mimeEssence(from.get("content-type") ?? "");
-  headers.set("content-type", allowedTypes.has(type) ? type : "application/octet-stream");
+  headers.set("content-type", KNOWN_CONTENT_TYPES.has(type) ? type : "application/octet-stream");
   const name = dispositionFilename(from.get("content-disposition"));
   headers.set(
     "content-disposition",

@@ -5,14 +5,9 @@
  * @module
  */
 
-import { isRegion, participantEndpoint } from "../src/_core/endpoint.ts";
+import { isAmazonConnectEndpoint, isRegion, participantEndpoint } from "../src/_core/endpoint.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
-import {
-  ALLOWED_CONTENT_TYPES,
-  ATTACHMENT_TYPES,
-  DEFAULT_MAX_ATTACHMENT_BYTES,
-  mimeEssence,
-} from "../src/_core/rules.ts";
+import { CONNECT_MAX_ATTACHMENT_BYTES, mimeEssence, policyProblems } from "../src/_core/rules.ts";
 import { defaultUploadHosts, parseHostPattern } from "./hosts.ts";
 import { parseReliabilityConfig, type ReliabilityConfig } from "./reliability_config.ts";
 
@@ -24,8 +19,11 @@ export interface WorkerConfig {
   region?: string;
   /** The largest upload accepted, in bytes. */
   maxAttachmentBytes: number;
-  /** The MIME types accepted. */
-  allowedTypes: ReadonlySet<string>;
+  /**
+   * The MIME types and extensions accepted (types as their essence, extensions lower-case
+   * without a dot); `undefined`: any well-formed ones, the instance decides.
+   */
+  allowedTypes?: readonly string[];
   /** Origins allowed to call from a browser; `["*"]` allows any; empty turns CORS off. */
   corsOrigins: readonly string[];
   /**
@@ -46,9 +44,15 @@ export interface WorkerEnv {
   PARTICIPANT_ENDPOINT?: string;
   /** The AWS region of the Amazon Connect instance, such as `us-east-1`. */
   AWS_REGION?: string;
-  /** The largest upload in bytes. @default {20971520} */
+  /**
+   * The largest upload in bytes: at most 104857600 against Amazon Connect, any against another
+   * Participant Service (the local stack). @default {104857600}
+   */
   MAX_ATTACHMENT_BYTES?: string;
-  /** Comma-separated MIME types or extensions (`pdf,image/png`); narrows the default list. */
+  /**
+   * Comma-separated MIME types or extensions (`pdf,zip,image/png`) refused early when not
+   * listed. @default {none: the instance decides}
+   */
   ALLOWED_TYPES?: string;
   /** Comma-separated origins allowed to call from browsers, or `*`. @default {none} */
   CORS_ORIGINS?: string;
@@ -140,32 +144,26 @@ export function parseConfig(env: WorkerEnv): WorkerConfig {
     }
   }
 
-  let maxAttachmentBytes = DEFAULT_MAX_ATTACHMENT_BYTES;
+  // Amazon Connect's bounds hold where the service is AWS's; the local stack sets its own.
+  const amazonConnect = resolved === "" || isAmazonConnectEndpoint(resolved);
   const max = read("MAX_ATTACHMENT_BYTES");
-  if (max !== undefined) {
-    const n = Number(max);
-    if (!/^\d+$/.test(max) || !Number.isSafeInteger(n) || n < 1) {
-      problems.push(`MAX_ATTACHMENT_BYTES must be a whole number of bytes ≥ 1, got ${max}`);
-    } else {
-      maxAttachmentBytes = n;
-    }
-  }
-
-  let allowedTypes = ALLOWED_CONTENT_TYPES;
+  const maxAttachmentBytes = max === undefined
+    ? CONNECT_MAX_ATTACHMENT_BYTES
+    : /^\d{1,16}$/.test(max)
+    ? Number(max)
+    : NaN;
   const types = read("ALLOWED_TYPES");
-  if (types !== undefined) {
-    const narrowed = new Set<string>();
-    for (const entry of list(types)) {
-      const type = entry.includes("/")
-        ? mimeEssence(entry)
-        : ATTACHMENT_TYPES[entry.replace(/^\./, "").toLowerCase()];
-      if (type === undefined || !ALLOWED_CONTENT_TYPES.has(type)) {
-        problems.push(`ALLOWED_TYPES: ${entry} is not a type Amazon Connect chat accepts`);
-      } else {
-        narrowed.add(type);
-      }
-    }
-    if (narrowed.size > 0) allowedTypes = narrowed;
+  const entries = list(types ?? "").map((entry) =>
+    entry.includes("/") ? mimeEssence(entry) : entry.replace(/^\./, "").toLowerCase()
+  );
+  const allowedTypes = entries.length > 0 ? entries : undefined;
+  const policy = { maxBytes: maxAttachmentBytes, allowedTypes };
+  for (const { member, message } of policyProblems(policy, amazonConnect)) {
+    problems.push(
+      member === "maxBytes"
+        ? `MAX_ATTACHMENT_BYTES ${message.replace(/got NaN$/, `got ${max}`)}`
+        : `ALLOWED_TYPES: ${message}`,
+    );
   }
 
   const corsOrigins = list(read("CORS_ORIGINS") ?? "");

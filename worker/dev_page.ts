@@ -25,7 +25,7 @@ export interface DevPageOptions {
  * the console: `const client = await import("/dev/browser.js")`). Mount it only where the page
  * is enabled.
  *
- * @param options The bundled script, and the limits and service the page uses.
+ * @param options The bundled script, and the service the page uses.
  * @returns The sub-app.
  *
  * @example
@@ -36,7 +36,7 @@ export interface DevPageOptions {
  * const app = new Hono();
  * app.route("/", devPage({
  *   scripts: await bundlePageScripts(),
- *   config: { participantUrl: "http://127.0.0.1:8788", maxBytes: 20971520, allowedTypes: ["application/pdf"] },
+ *   config: { participantUrl: "http://127.0.0.1:8788" },
  * }));
  * ```
  */

@@ -9,12 +9,11 @@ import type { Hono } from "hono/tiny";
 
 /** What the page is told through `/dev/config.json`. */
 export interface DevPageConfig {
-  /** The Participant Service the page starts chats on (it must allow the page's origin). */
+  /**
+   * The Participant Service the page starts chats on (it must allow the page's origin). The
+   * page learns the worker's limits from `GET /policy`, as any client does.
+   */
   participantUrl: string;
-  /** The largest attachment the worker takes, in bytes. */
-  maxBytes: number;
-  /** The MIME types the worker takes. */
-  allowedTypes: readonly string[];
 }
 
 /**

@@ -92,13 +92,15 @@ ${EXIT_CODES_HELP}
 `,
   upload: `Usage: cli.ts upload <file> [options]
 
-Sends a file into the chat: checks name, type and size first, then uploads it with a
-progress bar and completes it. Prints the attachment id and the scanner's status
+Sends a file into the chat: checks its name, size (up to 100 MB) and extension first, then
+uploads it with a progress bar and completes it; the instance's own size limit and
+extensions are the service's to apply. Prints the attachment id and the scanner's status
 (APPROVED, IN_PROGRESS; a rejected file fails with exit code 3).
 
 Options:
       --name NAME              the name shown in the chat (default: the file's name)
-      --type MIME              the MIME type (default: from the extension)
+      --type MIME              the MIME type (default: from the extension, else
+                               application/octet-stream)
       --wait SECONDS           wait up to SECONDS for the chat's attachment scanner
 ${CONNECTION_OPTIONS}
 

@@ -78,3 +78,24 @@ export function participantEndpoint(options: EndpointOptions): string {
   }
   return `https://participant.connect.${options.region}.amazonaws.com`;
 }
+
+/**
+ * Tells whether a Participant Service base URL is Amazon Connect's own: a host under
+ * `amazonaws.com` or `amazonaws.com.cn` (what a region resolves to). Amazon Connect's bounds
+ * (such as 100 MB per attachment) hold there; another service (the local stack, a stand-in)
+ * sets its own.
+ *
+ * @param baseUrl The service's base URL.
+ * @returns `true` for an AWS endpoint.
+ *
+ * @example
+ * ```ts
+ * import { isAmazonConnectEndpoint } from "./endpoint.ts";
+ * isAmazonConnectEndpoint("https://participant.connect.eu-west-2.amazonaws.com"); // true
+ * isAmazonConnectEndpoint("http://127.0.0.1:8788"); // false
+ * ```
+ */
+export function isAmazonConnectEndpoint(baseUrl: string | URL): boolean {
+  const host = new URL(baseUrl).hostname.toLowerCase().replace(/\.$/, "");
+  return /(^|\.)amazonaws\.com(\.cn)?$/.test(host);
+}

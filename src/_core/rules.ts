@@ -1,22 +1,40 @@
 /**
  * The rules an attachment must pass before anything is sent: its name, its size, its extension
  * and its type, checked in that one order with one set of messages, by the library, the
- * command line, the browser client and the worker alike. What the rules allow (the largest
- * size, the accepted types) is a policy, data handed to {@link checkAttachment}.
+ * command line, the browser client and the worker alike.
+ *
+ * By default they hold a file only to what every Amazon Connect instance requires (a usable
+ * name, 1 to 104,857,600 bytes, an extension of 1 to 10 letters, digits, `-` or `_`, a
+ * well-formed media type) and leave the rest to the instance: StartAttachmentUpload refuses
+ * what the instance's own settings do not allow. A {@link AttachmentPolicy} (the largest size,
+ * the accepted types and extensions) is data handed to {@link checkAttachment}, to refuse
+ * early what a deployment never wants to send.
  *
  * @module
  */
 
 import type { AttachmentProblemCode } from "./errors.ts";
 
-/** Amazon Connect's default limit on a chat attachment's size: 20 MB. */
-export const DEFAULT_MAX_ATTACHMENT_BYTES: number = 20 * 1024 * 1024;
+/**
+ * Amazon Connect's bound on a chat attachment: 104,857,600 bytes (100 MB), the largest
+ * `MaximumSizeLimitInBytes` an instance can be given.
+ */
+export const CONNECT_MAX_ATTACHMENT_BYTES = 104_857_600;
 
 /** The longest attachment name the service takes, in characters. */
 export const MAX_ATTACHMENT_NAME_LENGTH = 256;
 
-/** The file extensions Amazon Connect chat accepts by default, each with its MIME type. */
+/** An extension as Amazon Connect's model allows one: 1 to 10 letters, digits, `-` or `_`. */
+const EXTENSION = /^[A-Za-z0-9_-]{1,10}$/;
+const EXTENSION_HINT = "such as .pdf: 1 to 10 letters, digits, - or _";
+
+/**
+ * The extensions whose MIME type the rules know: Amazon Connect chat's 18 defaults, and other
+ * common files an instance may be set to allow. Every type here is inert (no markup, no
+ * script): a download may be labelled with it.
+ */
 export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  // Amazon Connect chat's defaults.
   csv: "text/csv",
   doc: "application/msword",
   docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -35,14 +53,29 @@ export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = Object.freeze(
   wav: "audio/wav",
   xls: "application/vnd.ms-excel",
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  // Others an instance may allow.
+  gif: "image/gif",
+  zip: "application/zip",
 });
 
-/** Every MIME type Amazon Connect chat accepts by default, common aliases included. */
-export const ALLOWED_CONTENT_TYPES: ReadonlySet<string> = new Set([
+/**
+ * Other names of those types, each with the type it stands for: what browsers and AWS's own
+ * chat widget send (`audio/vnd.wave`, `application/x-rtf`, `text/richtext`, ...).
+ */
+export const TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  "audio/x-wav": "audio/wav",
+  "audio/wave": "audio/wav",
+  "audio/vnd.wave": "audio/wav",
+  "text/rtf": "application/rtf",
+  "application/x-rtf": "application/rtf",
+  "text/richtext": "application/rtf",
+  "application/x-zip-compressed": "application/zip",
+});
+
+/** Every MIME type the rules know an extension for, aliases included. */
+export const KNOWN_CONTENT_TYPES: ReadonlySet<string> = new Set([
   ...Object.values(ATTACHMENT_TYPES),
-  "audio/x-wav",
-  "audio/wave",
-  "text/rtf",
+  ...Object.keys(TYPE_ALIASES),
 ]);
 
 /** Content types that say nothing about a file: its name's extension decides instead. */
@@ -53,25 +86,30 @@ export const UNTYPED_CONTENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * What the rules allow: the data that {@link checkAttachment} applies.
+ * What the rules allow beyond what every instance requires: the data that
+ * {@link checkAttachment} applies. Left out, a member leaves the decision to the instance.
  *
  * @example
  * ```ts
  * import type { AttachmentPolicy } from "./rules.ts";
  * const pdfsUpTo5MB: AttachmentPolicy = { maxBytes: 5e6, allowedTypes: ["application/pdf"] };
+ * const zipsToo: AttachmentPolicy = { allowedTypes: ["pdf", "zip"] };
  * ```
  */
 export interface AttachmentPolicy {
-  /** The largest attachment, in bytes. */
-  maxBytes: number;
-  /** The MIME types accepted; a name must end in an extension of one of them. */
-  allowedTypes: ReadonlySet<string> | readonly string[];
+  /** The largest attachment, in bytes. @default {CONNECT_MAX_ATTACHMENT_BYTES} */
+  maxBytes?: number;
+  /**
+   * The MIME types and extensions accepted (`application/pdf`, `pdf`, `.zip`): a name must
+   * end in one of the extensions (or one of a listed type's), and a declared type must be a
+   * listed one (or a listed extension's). @default {any: the instance decides}
+   */
+  allowedTypes?: ReadonlySet<string> | readonly string[];
 }
 
-/** Amazon Connect's defaults: 20 MB, the types of {@link ALLOWED_CONTENT_TYPES}. */
+/** The policy of a caller that sets none: Amazon Connect's bounds, the instance decides. */
 export const DEFAULT_ATTACHMENT_POLICY: Readonly<AttachmentPolicy> = Object.freeze({
-  maxBytes: DEFAULT_MAX_ATTACHMENT_BYTES,
-  allowedTypes: ALLOWED_CONTENT_TYPES,
+  maxBytes: CONNECT_MAX_ATTACHMENT_BYTES,
 });
 
 /** What is known of a file before its bytes are sent. */
@@ -93,8 +131,27 @@ export interface AttachmentProblem {
 }
 
 /**
- * Returns the MIME type that goes with a file name's extension, among those Amazon Connect
- * accepts by default.
+ * Returns a name's extension, lower-case and without its dot, where it is one Amazon Connect
+ * can allow (1 to 10 letters, digits, `-` or `_` after the last dot).
+ *
+ * @param name A file name such as `report.PDF`.
+ * @returns The extension, or `undefined` for none or a malformed one.
+ *
+ * @example
+ * ```ts
+ * import { extensionOf } from "./rules.ts";
+ * extensionOf("Report.PDF"); // "pdf"
+ * extensionOf("notes"); // undefined
+ * ```
+ */
+export function extensionOf(name: string): string | undefined {
+  const dot = name.lastIndexOf(".");
+  const extension = dot < 0 ? "" : name.slice(dot + 1);
+  return EXTENSION.test(extension) ? extension.toLowerCase() : undefined;
+}
+
+/**
+ * Returns the MIME type that goes with a file name's extension, among those the rules know.
  *
  * @param name A file name such as `report.PDF`.
  * @returns The MIME type, or `undefined` for an unknown or missing extension.
@@ -107,9 +164,8 @@ export interface AttachmentProblem {
  * ```
  */
 export function contentTypeForName(name: string): string | undefined {
-  const dot = name.lastIndexOf(".");
-  if (dot < 0) return undefined;
-  return ATTACHMENT_TYPES[name.slice(dot + 1).toLowerCase()];
+  const extension = extensionOf(name);
+  return extension === undefined ? undefined : ATTACHMENT_TYPES[extension];
 }
 
 /**
@@ -131,41 +187,121 @@ export function mimeEssence(contentType: string): string {
 
 /**
  * The MIME type an attachment is sent with: the declared one, unless it is missing or
- * generic, in which case the one that goes with the name's extension.
+ * generic, in which case the one that goes with the name's extension, else
+ * `application/octet-stream`.
  *
  * @param name The attachment name.
  * @param contentType The declared type, if any.
- * @returns The type, or `undefined` when neither the declaration nor the name tells it.
+ * @returns The type.
  *
  * @example
  * ```ts
  * import { resolveContentType } from "./rules.ts";
  * resolveContentType("notes.txt", ""); // "text/plain"
- * resolveContentType("scan", "application/octet-stream"); // undefined
+ * resolveContentType("backup.tar", ""); // "application/octet-stream"
  * ```
  */
-export function resolveContentType(name: string, contentType = ""): string | undefined {
+export function resolveContentType(name: string, contentType = ""): string {
   const given = mimeEssence(contentType);
-  return UNTYPED_CONTENT_TYPES.has(given) ? contentTypeForName(name) : given;
+  if (!UNTYPED_CONTENT_TYPES.has(given)) return given;
+  return contentTypeForName(name) ?? "application/octet-stream";
+}
+
+/** A media type's essence (RFC 6838 names: `type/subtype`, no wildcard). */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** The type a MIME type stands for: itself, or the one an alias names. */
+function canonicalType(type: string): string {
+  return TYPE_ALIASES[type] ?? type;
+}
+
+/** A policy's `allowedTypes` as the extensions and the (canonical) types they accept. */
+interface AllowList {
+  extensions: ReadonlySet<string>;
+  types: ReadonlySet<string>;
+}
+
+function allowListOf(entries: ReadonlySet<string> | readonly string[]): AllowList {
+  const extensions = new Set<string>();
+  const types = new Set<string>();
+  for (const entry of entries) {
+    if (entry.includes("/")) {
+      const type = canonicalType(mimeEssence(entry));
+      types.add(type);
+      for (const [extension, known] of Object.entries(ATTACHMENT_TYPES)) {
+        if (known === type) extensions.add(extension);
+      }
+    } else {
+      const extension = entry.trim().replace(/^\./, "").toLowerCase();
+      extensions.add(extension);
+      if (ATTACHMENT_TYPES[extension]) types.add(ATTACHMENT_TYPES[extension]);
+    }
+  }
+  return { extensions, types };
 }
 
 /**
- * The extensions whose types are allowed, such as `.pdf .png`: for a file picker's `accept`
- * attribute or a hint beside it.
+ * The extensions a list of types and extensions accepts, such as `.pdf .png`: for a file
+ * picker's `accept` attribute or a hint beside it.
  *
- * @param allowedTypes The MIME types accepted.
- * @returns The extensions, space-separated.
+ * @param allowedTypes The MIME types and extensions accepted.
+ * @returns The extensions, sorted, space-separated.
  *
  * @example
  * ```ts
  * import { acceptedExtensions } from "./rules.ts";
  * acceptedExtensions(["application/pdf", "image/jpeg"]); // ".jfif .jpeg .jpg .pdf"
+ * acceptedExtensions(["zip", ".LOG"]); // ".log .zip"
  * ```
  */
 export function acceptedExtensions(allowedTypes: ReadonlySet<string> | readonly string[]): string {
-  const allowed = new Set(allowedTypes);
-  return Object.entries(ATTACHMENT_TYPES).filter(([, type]) => allowed.has(type))
-    .map(([extension]) => "." + extension).join(" ");
+  return [...allowListOf(allowedTypes).extensions].sort().map((e) => "." + e).join(" ");
+}
+
+/**
+ * Why a policy cannot be applied, one line per problem (empty when it can): a `maxBytes` that
+ * is not a whole number of bytes, or that is over {@link CONNECT_MAX_ATTACHMENT_BYTES} where
+ * the service is Amazon Connect's own (another Participant Service, such as the local stack,
+ * sets its own bounds); an `allowedTypes` entry that is neither an extension Amazon Connect can
+ * allow nor a MIME type with a known extension.
+ *
+ * @param policy The policy.
+ * @param amazonConnect Whether the Participant Service is Amazon Connect's own (see
+ * `isAmazonConnectEndpoint`).
+ * @returns The problems, each naming its member.
+ *
+ * @example
+ * ```ts
+ * import { policyProblems } from "./rules.ts";
+ * policyProblems({ maxBytes: 200_000_000 }, true)[0].member; // "maxBytes"
+ * policyProblems({ maxBytes: 1_073_741_824, allowedTypes: ["zip"] }, false); // []
+ * ```
+ */
+export function policyProblems(
+  policy: AttachmentPolicy,
+  amazonConnect: boolean,
+): { member: "maxBytes" | "allowedTypes"; message: string }[] {
+  const problems: { member: "maxBytes" | "allowedTypes"; message: string }[] = [];
+  const { maxBytes = 1 } = policy;
+  const bound = amazonConnect ? CONNECT_MAX_ATTACHMENT_BYTES : Number.MAX_SAFE_INTEGER;
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 1 && maxBytes <= bound)) {
+    problems.push({
+      member: "maxBytes",
+      message: `must be a whole number of bytes ${
+        amazonConnect ? `from 1 to ${bound} (Amazon Connect's bound)` : "≥ 1"
+      }, got ${maxBytes}`,
+    });
+  }
+  for (const entry of policy.allowedTypes ?? []) {
+    // An extension, or a MIME type the rules know an extension of.
+    if (![...allowListOf([entry]).extensions].some((e) => EXTENSION.test(e))) {
+      problems.push({
+        member: "allowedTypes",
+        message: `${entry} is neither an extension (${EXTENSION_HINT}) nor a known MIME type`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Bidirectional formatting characters, and the line and paragraph separators. */
@@ -174,7 +310,7 @@ const BIDI_AND_SEPARATORS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028
 /**
  * Tells why an attachment name is unusable, or `undefined` when it is fine: empty, longer
  * than 256 characters, holding a path separator, a control character, a bidirectional control
- * or a line or paragraph separator.
+ * or a line or paragraph separator, or ending in white space or a dot.
  *
  * @param name The attachment name.
  * @returns A message, or `undefined`.
@@ -206,14 +342,20 @@ export function nameProblem(name: string): string | undefined {
     return "the name must not contain bidirectional controls or line separators (U+202E...)";
   }
   if (name === "." || name === "..") return "the name must not be . or ..";
+  // File systems drop a trailing dot or space when the file is saved (Windows) and services
+  // may trim them before they read the extension: `x.txt  ` would be saved, and perhaps
+  // judged, as another name than the one sent.
+  if (/[\s.]$/.test(name)) {
+    return `the name ${JSON.stringify(name)} ends in white space or a dot; remove them`;
+  }
   return undefined;
 }
 
-/** One rule: the problem it finds, if any. */
+/** What one rule sees: the file, the largest size, and the policy's list (if it has one). */
 type Rule = (
   facts: AttachmentFacts,
-  allowed: ReadonlySet<string>,
   maxBytes: number,
+  allowed: AllowList | undefined,
 ) => AttachmentProblem | undefined;
 
 /** The rules, in the order they are checked: the first that fails decides. */
@@ -226,57 +368,74 @@ const RULES: readonly Rule[] = [
     if (Number.isSafeInteger(size) && size >= 1) return undefined;
     return { code: "empty", message: "the file is empty; attachments need at least 1 byte" };
   },
-  function size({ size }, _, maxBytes) {
+  function size({ size }, maxBytes) {
     if (size <= maxBytes) return undefined;
     return {
       code: "too_large",
       message: `the file is ${size} bytes; the limit is ${maxBytes} bytes`,
     };
   },
-  function extension({ name }, allowed) {
-    const byName = contentTypeForName(name);
-    if (byName !== undefined && allowed.has(byName)) return undefined;
+  function extension({ name }, _, allowed) {
+    const extension = extensionOf(name);
+    if (extension === undefined) {
+      return {
+        code: "unsupported_type",
+        message: `${JSON.stringify(name)} does not end in an extension (${EXTENSION_HINT})`,
+      };
+    }
+    if (!allowed || allowed.extensions.has(extension)) return undefined;
     return {
       code: "unsupported_type",
       message: `${JSON.stringify(name)} does not end in an accepted extension; accepted: ${
-        acceptedExtensions(allowed)
+        [...allowed.extensions].sort().map((e) => "." + e).join(" ")
       }`,
     };
   },
-  function type({ name, contentType }, allowed) {
-    // The extension rule came first: the name tells a type when the declaration does not.
-    const type = resolveContentType(name, contentType)!;
-    if (allowed.has(type)) return undefined;
+  function type({ name, contentType }, _, allowed) {
+    const type = resolveContentType(name, contentType);
+    if (!MEDIA_TYPE.test(type)) {
+      return {
+        code: "unsupported_type",
+        message: `${JSON.stringify(type)} is not a media type such as application/pdf`,
+      };
+    }
+    // An extension listed on its own, whose type the rules do not know, takes any type.
+    if (!allowed || allowed.types.has(canonicalType(type)) || !contentTypeForName(name)) {
+      return undefined;
+    }
     return {
       code: "unsupported_type",
-      message: `${type} is not an accepted type; accepted: ${[...allowed].join(", ")}`,
+      message: `${type} is not an accepted type; accepted: ${[...allowed.types].join(", ")}`,
     };
   },
 ];
 
 /**
  * Checks a file against the rules, in their one order: name, emptiness, size, extension, type.
- * Amazon Connect accepts files by extension and by type: the name must end in an accepted
- * extension, and the type (declared, or else the extension's) must be accepted too.
+ * Without a list of types, any well-formed extension and media type pass (the instance
+ * decides); with one, the name must end in an accepted extension, and the type (declared, or
+ * else the extension's) must be accepted too.
  *
  * @param facts The name, declared type and size.
- * @param policy The largest size and the accepted types.
+ * @param policy The largest size and the accepted types and extensions.
  * @returns The first problem found, or `undefined` when the file may be sent.
  *
  * @example
  * ```ts
  * import { checkAttachment } from "./rules.ts";
- * checkAttachment({ name: "big.pdf", size: 30_000_000 })?.code; // "too_large"
- * checkAttachment({ name: "setup.exe", size: 0 })?.code; // "empty"
+ * checkAttachment({ name: "big.pdf", size: 200_000_000 })?.code; // "too_large"
+ * checkAttachment({ name: "backup.zip", size: 10 }); // undefined: the instance decides
+ * checkAttachment({ name: "backup.zip", size: 10 }, { allowedTypes: ["pdf"] })?.code; // "unsupported_type"
  * ```
  */
 export function checkAttachment(
   facts: AttachmentFacts,
   policy: AttachmentPolicy = DEFAULT_ATTACHMENT_POLICY,
 ): AttachmentProblem | undefined {
-  const allowed = new Set(policy.allowedTypes);
+  const maxBytes = policy.maxBytes ?? CONNECT_MAX_ATTACHMENT_BYTES;
+  const allowed = policy.allowedTypes ? allowListOf(policy.allowedTypes) : undefined;
   for (const rule of RULES) {
-    const problem = rule(facts, allowed, policy.maxBytes);
+    const problem = rule(facts, maxBytes, allowed);
     if (problem) return problem;
   }
   return undefined;

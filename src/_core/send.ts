@@ -9,7 +9,8 @@
 import type { ParticipantCalls } from "./client.ts";
 import { AttachmentError } from "./errors.ts";
 import { fetchPut, type PutObject } from "./put.ts";
-import { checkAttachment, DEFAULT_ATTACHMENT_POLICY, resolveContentType } from "./rules.ts";
+import { isAmazonConnectEndpoint } from "./endpoint.ts";
+import { checkAttachment, policyProblems, resolveContentType } from "./rules.ts";
 import { findAttachment, type ScanStatus } from "./transcript.ts";
 import { participantFailure, s3Failure, serviceFailure } from "./upstream.ts";
 
@@ -41,9 +42,15 @@ export interface SendAttachmentOptions {
    * @default {true}
    */
   complete?: boolean;
-  /** The largest size allowed. @default {20 MiB, Amazon Connect's default} */
+  /**
+   * The largest size allowed: at most 104,857,600 bytes against Amazon Connect itself, any
+   * against another Participant Service. @default {104,857,600 bytes, Amazon Connect's bound}
+   */
   maxBytes?: number;
-  /** The MIME types allowed. @default {the types Amazon Connect chat accepts by default} */
+  /**
+   * The MIME types and extensions allowed (`application/pdf`, `zip`).
+   * @default {any well-formed ones: the instance decides}
+   */
   allowedTypes?: ReadonlySet<string> | readonly string[];
   /**
    * Decides whether the pre-signed URL's host may receive the bytes; a URL refused here is
@@ -87,13 +94,17 @@ export interface SentAttachment {
 }
 
 /**
- * Checks an attachment against the rules (the one check of an upload), starts it, uploads its
- * bytes and completes it. S3's answer is checked: a refused or broken upload is an error and
+ * Checks an attachment against the rules (the one check of an upload), starts it (the
+ * instance's own limits are StartAttachmentUpload's to apply), uploads its bytes and completes
+ * it. S3's answer is checked: a refused or broken upload is an error and
  * no completion is sent.
  *
  * @param options The client, token, file facts and body.
  * @returns The attachment.
- * @throws {AttachmentError} With a stable `code` when any step fails.
+ * @throws {AttachmentError} With a stable `code` when any step fails: the rules' own codes
+ * (stage `validate`), or the service's refusal (a size or extension the instance does not
+ * allow is `too_large` or `unsupported_type`, stage `start`).
+ * @throws {TypeError} When `maxBytes` or `allowedTypes` cannot be applied.
  *
  * @example
  * ```ts ignore
@@ -111,13 +122,12 @@ export interface SentAttachment {
 export async function sendAttachment(options: SendAttachmentOptions): Promise<SentAttachment> {
   const { client, connectionToken, name, size, signal } = options;
   const { clientToken = crypto.randomUUID(), complete = true } = options;
-  const problem = checkAttachment({ name, contentType: options.contentType, size }, {
-    maxBytes: options.maxBytes ?? DEFAULT_ATTACHMENT_POLICY.maxBytes,
-    allowedTypes: options.allowedTypes ?? DEFAULT_ATTACHMENT_POLICY.allowedTypes,
-  });
+  const policy = { maxBytes: options.maxBytes, allowedTypes: options.allowedTypes };
+  const [unusable] = policyProblems(policy, isAmazonConnectEndpoint(client.baseUrl));
+  if (unusable) throw new TypeError(`${unusable.member} ${unusable.message}`);
+  const problem = checkAttachment({ name, contentType: options.contentType, size }, policy);
   if (problem) throw new AttachmentError(problem.code, "validate", problem.message);
-  // Known to resolve: the rules refuse a file whose type they cannot tell.
-  const contentType = resolveContentType(name, options.contentType)!;
+  const contentType = resolveContentType(name, options.contentType);
 
   const started = await client.startAttachmentUpload(connectionToken, {
     AttachmentName: name,

@@ -207,11 +207,43 @@ const CODE_BY_NAME: Readonly<Record<string, AttachmentErrorCode>> = {
 };
 
 /**
+ * What a ValidationException from StartAttachmentUpload is about, read from its message: the
+ * model has no error shape of its own for a file the instance's settings refuse, so the
+ * message is all there is. A reading holds where every one of its `all` patterns matches and
+ * its `none` pattern does not; the first that holds decides. Any other message (a malformed
+ * member, a reused ClientToken) stays `rejected_by_service`. The patterns take the local
+ * service's messages ("The attachment is N bytes; this instance accepts at most M bytes",
+ * "The extension .png is not allowed ...") and the usual wordings of such refusals, and leave
+ * alone the messages about malformed members ("ContentType must be 1 to 255 characters long",
+ * "AttachmentSizeInBytes must be a whole number ...", "AttachmentName exceeds 256 characters").
+ */
+const START_REFUSALS: readonly { code: AttachmentErrorCode; all: RegExp[]; none: RegExp }[] = [
+  {
+    code: "too_large",
+    all: [
+      /\b(too (large|big)|larger than|exceed|at most|limit|maximum)/i,
+      /\b(size|bytes?|[kmg]i?b|large|big)\b/i,
+    ],
+    none: /\b(name|characters?|token)\b/i,
+  },
+  {
+    code: "unsupported_type",
+    all: [
+      /\b(extension|file ?type|content ?type|media ?type|mime ?type)/i,
+      /\b(not (allowed|supported|accepted|permitted)|unsupported|disallowed|invalid)\b/i,
+    ],
+    none: /characters? long/i,
+  },
+];
+
+/**
  * The one mapping from a Participant Service error to a code: the error's name where it says
  * enough (`AccessDeniedException`, `ThrottlingException`, `ServiceQuotaExceededException`),
- * then `service_unavailable` for a failure worth a retry (5xx, no answer), then the call's own
- * refusal: `completion_failed` for CompleteAttachmentUpload, `attachment_not_found` for
- * GetAttachment, `rejected_by_service` for the others.
+ * then `service_unavailable` for a failure worth a retry (5xx, no answer), then, for a
+ * ValidationException of StartAttachmentUpload, `too_large` or `unsupported_type` where its
+ * message says the instance refuses the size or the extension, then the call's own refusal:
+ * `completion_failed` for CompleteAttachmentUpload, `attachment_not_found` for GetAttachment,
+ * `rejected_by_service` for the others.
  *
  * @param error The client's error value.
  * @param operation The call that failed.
@@ -223,14 +255,25 @@ const CODE_BY_NAME: Readonly<Record<string, AttachmentErrorCode>> = {
  * const error = { name: "ValidationException", message: "", status: 400, retryable: false };
  * serviceErrorCode(error, "GetAttachment"); // "attachment_not_found"
  * serviceErrorCode(error, "StartAttachmentUpload"); // "rejected_by_service"
+ * const tooLarge = { ...error, message: "The attachment is 62914560 bytes; this instance accepts at most 52428800 bytes" };
+ * serviceErrorCode(tooLarge, "StartAttachmentUpload"); // "too_large"
  * ```
  */
 export function serviceErrorCode(
   error: ParticipantServiceError,
   operation: ServiceOperation,
 ): AttachmentErrorCode {
-  return CODE_BY_NAME[error.name] ??
-    (error.retryable ? "service_unavailable" : OPERATIONS[operation].refused);
+  const byName = CODE_BY_NAME[error.name];
+  if (byName) return byName;
+  if (error.retryable) return "service_unavailable";
+  if (operation === "StartAttachmentUpload" && error.name === "ValidationException") {
+    const { message } = error;
+    const refusal = START_REFUSALS.find(({ all, none }) =>
+      all.every((pattern) => pattern.test(message)) && !none.test(message)
+    );
+    if (refusal) return refusal.code;
+  }
+  return OPERATIONS[operation].refused;
 }
 
 /**

@@ -61,11 +61,15 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
    * @default {crypto.randomUUID()}
    */
   clientToken?: string;
-  /** The largest size allowed. @default {20 MiB, Amazon Connect's limit} */
+  /**
+   * The largest size to send, refused before any call: at most 104,857,600 bytes against
+   * Amazon Connect itself, any against another Participant Service (the local stack).
+   * @default {104,857,600 bytes: the instance's own limit decides}
+   */
   maxBytes?: number;
   /**
-   * The MIME types allowed; the name must end in an extension of one of them.
-   * @default {the types Amazon Connect chat accepts}
+   * The MIME types and extensions to send (`application/pdf`, `zip`), others refused before any
+   * call. @default {any well-formed extension and type: the instance's settings decide}
    */
   allowedTypes?: ReadonlySet<string> | readonly string[];
   /**
@@ -91,16 +95,19 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
 
 /**
  * Uploads a file into an Amazon Connect chat: checks its name, size, extension and type (the
- * worker's rules, in the worker's order) before any network call, then StartAttachmentUpload → `PUT` of the bytes (streamed, with
+ * worker's rules, in the worker's order) before any network call, then StartAttachmentUpload
+ * (where the instance's own size limit and extensions apply: a refusal is `too_large` or
+ * `unsupported_type` with the service's message) → `PUT` of the bytes (streamed, with
  * `HeadersToInclude` and the exact `Content-Length`) → CompleteAttachmentUpload, then the
- * scanner's verdict from the chat's transcript (waiting for it up to `waitForScan` seconds).
- * A refused or broken upload, or a stream with more or fewer bytes than announced, is an
- * error and nothing is completed.
+ * scanner's verdict from the chat's transcript (waiting for it up to `waitForScan` seconds). A
+ * refused or broken upload, or a stream with more or fewer bytes than announced, is an error
+ * and nothing is completed.
  *
  * @param options The token, the file and where the service is.
  * @returns The completed attachment, with its id and scan `status`.
  * @throws {AttachmentError} With a stable `code` and the `stage` that failed.
- * @throws {TypeError} When neither a client, an endpoint nor a region is given.
+ * @throws {TypeError} When neither a client, an endpoint nor a region is given, or `maxBytes`
+ * or `allowedTypes` cannot be applied.
  *
  * @example Upload a file by path to the local stack
  * ```ts ignore
@@ -122,7 +129,7 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  *   region: "us-east-1",
  *   connectionToken: "token",
  *   file: new TextEncoder().encode("MZ"),
- *   name: "setup.exe",
+ *   name: "setup",
  * }).catch((error) => error);
  * assert.ok(error instanceof AttachmentError);
  * assert.equal(error.code, "unsupported_type");

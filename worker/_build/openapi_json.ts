@@ -1,7 +1,7 @@
 /**
  * Writes an OpenAPI YAML document as JSON, so that code can import it (`with { type: "json" }`)
  * without a YAML parser at run time. `--check` fails instead of writing when the JSON is stale.
- * `--without-descriptions` leaves out every `description` but the document's own (`info`): the
+ * `--without-descriptions` leaves out every `description`, the document's own (`info`) too: the
  * contract stays whole (paths, parameters, schemas, responses, summaries), its prose stays in
  * the YAML. The worker serves this form at `/openapi.json`: in workerd as a static asset
  * (`generated/assets/`, wrangler's `assets`), under Deno from a static import.
@@ -27,7 +27,7 @@ if (!source || !target) {
 }
 const document = parse(await Deno.readTextFile(source));
 const json = JSON.stringify(
-  withoutDescriptions ? withoutProse(document, true) : document,
+  withoutDescriptions ? withoutProse(document) : document,
   null,
   2,
 ) + "\n";
@@ -43,13 +43,13 @@ if (check) {
   console.log(`wrote ${target}`);
 }
 
-/** The value with every `description` key left out, but the one of `info` at the top. */
-function withoutProse(value: unknown, top = false): unknown {
+/** The value with every `description` key left out. */
+function withoutProse(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => withoutProse(item));
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(
     Object.entries(value)
       .filter(([key]) => key !== "description")
-      .map(([key, item]) => [key, top && key === "info" ? item : withoutProse(item)]),
+      .map(([key, item]) => [key, withoutProse(item)]),
   );
 }

@@ -13,6 +13,7 @@ import {
   type ChatConnection,
   checkFile,
   downloadFile,
+  fetchPolicy,
   startChat,
   UploadError,
   uploadFile,
@@ -20,7 +21,7 @@ import {
 } from "../../src/browser.ts";
 
 /** What `/dev/config.json` tells the page. */
-interface PageConfig extends UploadLimits {
+interface PageConfig {
   /** The Participant Service the page starts chats on. */
   participantUrl: string;
 }
@@ -50,6 +51,8 @@ const transcriptEmpty = $<HTMLParagraphElement>("transcript-empty");
 const announcer = $<HTMLDivElement>("announcer");
 
 let config: PageConfig | undefined;
+/** What the worker refuses early (`GET /policy`); unknown, the worker still checks. */
+let limits: UploadLimits | undefined;
 let chat: ChatConnection | undefined;
 
 /** Tells screen-reader users (and anyone watching the status region) what happened. */
@@ -82,13 +85,25 @@ async function loadConfig(): Promise<void> {
     const response = await fetch("/dev/config.json");
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     config = await response.json() as PageConfig;
-    limitsText.textContent = `Up to ${formatBytes(config.maxBytes)} (${
-      config.maxBytes.toLocaleString("en")
-    } bytes) each. Types: ${acceptedExtensions(config.allowedTypes)}`;
-    fileInput.accept = [
-      ...acceptedExtensions(config.allowedTypes).split(" "),
-      ...config.allowedTypes,
-    ].join(",");
+  } catch (error) {
+    chatStatus.textContent = `Could not load the page's settings (${
+      error instanceof Error ? error.message : error
+    }).`;
+  }
+  try {
+    limits = await fetchPolicy(WORKER);
+    const types = limits.allowedTypes
+      ? acceptedExtensions(limits.allowedTypes)
+      : "any extension the Amazon Connect instance allows";
+    limitsText.textContent = `Up to ${formatBytes(limits.maxBytes)} (${
+      limits.maxBytes.toLocaleString("en")
+    } bytes) each, within the instance's own limit. Types: ${types}`;
+    if (limits.allowedTypes) {
+      fileInput.accept = [
+        ...acceptedExtensions(limits.allowedTypes).split(" "),
+        ...limits.allowedTypes.filter((entry) => entry.includes("/")),
+      ].join(",");
+    }
   } catch (error) {
     limitsText.textContent = `Could not load the worker's limits (${
       error instanceof Error ? error.message : error
@@ -133,7 +148,7 @@ async function send(file: File): Promise<void> {
   const upload: Upload = { file, idempotencyKey: crypto.randomUUID(), row: el("li") };
   uploadsEmpty.hidden = true;
   uploads.append(upload.row);
-  const problem = config ? checkFile(file, config) : undefined;
+  const problem = checkFile(file, limits);
   if (problem) {
     render(upload, "refused", { message: problem.message, code: problem.code });
     announce(`${file.name} refused: ${problem.message}`);
