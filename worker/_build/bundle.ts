@@ -105,7 +105,7 @@ export async function bundleWorker(entry: string): Promise<string> {
       minify: true,
       write: false,
       logLevel: "silent",
-      plugins: [npmSpecifiers, unusedHonoHelpers],
+      plugins: [npmSpecifiers, textImports, unusedHonoHelpers],
     });
     return outputFiles[0].text;
   } finally {
@@ -129,6 +129,24 @@ export const npmSpecifiers: esbuild.Plugin = {
         resolveDir: args.resolveDir,
       });
     });
+  },
+};
+
+/**
+ * An esbuild plugin for Deno's text imports (`import page from "./index.html" with { type:
+ * "text" }`, as the development page has them): the file's text as the default export.
+ */
+const textImports: esbuild.Plugin = {
+  name: "text-imports",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.with?.type === "text"
+        ? { path: new URL(args.path, `file://${args.resolveDir}/`).pathname, namespace: "text" }
+        : undefined);
+    build.onLoad({ filter: /.*/, namespace: "text" }, async (args) => ({
+      contents: await Deno.readTextFile(args.path),
+      loader: "text",
+    }));
   },
 };
 
