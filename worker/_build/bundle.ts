@@ -139,10 +139,13 @@ export const npmSpecifiers: esbuild.Plugin = {
 const textImports: esbuild.Plugin = {
   name: "text-imports",
   setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) =>
-      args.with?.type === "text"
-        ? { path: new URL(args.path, `file://${args.resolveDir}/`).pathname, namespace: "text" }
-        : undefined);
+    build.onResolve(
+      { filter: /.*/ },
+      (args) =>
+        args.with?.type === "text"
+          ? { path: new URL(args.path, `file://${args.resolveDir}/`).pathname, namespace: "text" }
+          : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: "text" }, async (args) => ({
       contents: await Deno.readTextFile(args.path),
       loader: "text",
