@@ -9,6 +9,7 @@
 
 import * as esbuild from "npm:esbuild@0.27.3";
 import { WRANGLER } from "../testing/wrangler.ts";
+import { npmSpecifiers } from "../worker/_build/bundle.ts";
 
 /** A built worker. */
 export interface BuiltWorker {
@@ -44,19 +45,7 @@ export async function bundleForBrowser(entry: string, outfile: string): Promise<
       format: "esm",
       outfile,
       logLevel: "error",
-      plugins: [{
-        name: "npm-specifiers",
-        setup(build) {
-          build.onResolve({ filter: /^npm:/ }, (args) => {
-            const match = /^npm:\/?((?:@[^/]+\/)?[^@/]+)(?:@[^/]+)?(\/.*)?$/.exec(args.path);
-            if (!match) return { errors: [{ text: `unreadable specifier ${args.path}` }] };
-            return build.resolve(match[1] + (match[2] ?? ""), {
-              kind: args.kind,
-              resolveDir: args.resolveDir,
-            });
-          });
-        },
-      }],
+      plugins: [npmSpecifiers],
     });
   } finally {
     await esbuild.stop();

@@ -127,7 +127,16 @@ export interface components {
             size: number;
             /** @description Whether CompleteAttachmentUpload succeeded (`false` with `complete=false`). */
             completed: boolean;
+            status?: components["schemas"]["ScanStatus"];
         };
+        /**
+         * @description The chat's attachment scanner's word on a completed attachment, as the Participant
+         *     Service's transcript shows it: `APPROVED` (also where the instance scans nothing), or
+         *     `IN_PROGRESS` while the scan runs (a rejection is a `422 attachment_rejected`). Absent
+         *     when the attachment was not completed, or the transcript could not be read.
+         * @enum {string}
+         */
+        ScanStatus: "APPROVED" | "IN_PROGRESS" | "REJECTED";
         /** @description The limits the worker applies before any upstream call. */
         Policy: {
             /** @description The largest upload, in bytes (`MAX_ATTACHMENT_BYTES`). */
@@ -161,7 +170,7 @@ export interface components {
          *     the client that would read it has gone.
          * @enum {string}
          */
-        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "idempotency_key_reused" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed" | "upload_timeout" | "too_many_requests" | "client_disconnected";
+        ProblemCode: "invalid_name" | "invalid_file" | "empty" | "invalid_idempotency_key" | "idempotency_key_reused" | "invalid_query" | "rejected_by_service" | "missing_token" | "access_denied" | "attachment_not_found" | "attachment_scanning" | "attachment_rejected" | "not_found" | "quota_exceeded" | "length_required" | "too_large" | "unsupported_type" | "range_not_satisfiable" | "throttled" | "misconfigured" | "internal_error" | "service_unavailable" | "upload_host_not_allowed" | "upload_refused" | "upload_failed" | "completion_failed" | "download_host_not_allowed" | "download_failed" | "upload_timeout" | "too_many_requests" | "rate_limited" | "client_disconnected";
         /** @description The upstream answer behind a problem. Never holds a token or a URL. */
         UpstreamFailure: {
             /** @enum {string} */
@@ -225,14 +234,27 @@ export interface components {
             };
         };
         /**
-         * @description The Participant Service kept throttling (`throttled`), or this token has as many
-         *     uploads and downloads running as the worker allows at once (`too_many_requests`); try
-         *     again after `Retry-After`.
+         * @description The Participant Service kept throttling (`throttled`), this token has as many uploads
+         *     and downloads running as the worker allows at once (`too_many_requests`), or it made
+         *     more requests than the worker's rate limit allows in its period (`rate_limited`, on
+         *     Workers); try again after `Retry-After`.
          */
         Throttled: {
             headers: {
                 /** @description Seconds to wait before trying again. */
                 "Retry-After": number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The chat's attachment scanner rejected the file (`attachment_rejected`); it was
+         *     deleted and cannot be fetched.
+         */
+        Rejected: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -347,6 +369,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /**
+             * @description The chat's attachment scanner has not decided on the file yet
+             *     (`attachment_scanning`): GetAttachment refuses it until it is `APPROVED`. Try again
+             *     after `Retry-After`. The worker tells this from an unknown id by the chat's
+             *     transcript.
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The range is outside the file (`range_not_satisfiable`). */
             416: {
                 headers: {
@@ -356,6 +394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            422: components["responses"]["Rejected"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["WorkerFailed"];
             502: components["responses"]["UpstreamFailed"];
@@ -377,6 +416,15 @@ export interface operations {
                  *     ASCII without spaces.
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description `wait=N` (RFC 7240): wait up to N seconds (at most 60; more is cut to 60) for the
+                 *     chat's attachment scanner before answering. The answer is then `201` with `status:
+                 *     "APPROVED"`, `422` `attachment_rejected`, or `201` with `status: "IN_PROGRESS"`
+                 *     when the time ran out, and carries `Preference-Applied: wait=N`. A `wait` that is
+                 *     not a whole number is ignored. Without it, the status is looked up once.
+                 * @example wait=10
+                 */
+                Prefer?: string;
             };
             path: {
                 /**
@@ -407,6 +455,8 @@ export interface operations {
                 headers: {
                     /** @description Where to fetch the attachment back (`/attachments/{attachmentId}`). */
                     Location: string;
+                    /** @description `wait=N` when the worker waited (up to N seconds) for the scanner. */
+                    "Preference-Applied"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -466,7 +516,10 @@ export interface operations {
             };
             /**
              * @description The `Idempotency-Key` was already used for another file, of another name, type or
-             *     size (`idempotency_key_reused`); nothing was sent. Use a new key for a new file.
+             *     size (`idempotency_key_reused`); nothing was sent. Use a new key for a new file. Or,
+             *     with `Prefer: wait=N`, the chat's attachment scanner rejected the file
+             *     (`attachment_rejected`): it was completed, then rejected and deleted; the problem
+             *     names its `attachmentId`.
              */
             422: {
                 headers: {

@@ -1,15 +1,19 @@
 /**
  * Deterministic fault injection for the local Participant Service: the next N calls of an
- * operation are throttled, fail, stall or lose their connection. Off until asked for; armed
- * in process ({@link FaultInjector}) or over the service's HTTP API ({@link armFault}).
+ * operation are throttled, fail, conflict, stall or lose their connection. Off until asked for;
+ * armed in process ({@link FaultInjector}) or over the service's HTTP API ({@link armFault}).
  *
  * @module
  */
 
 import { seededRandom } from "../testing/seeded_random.ts";
 
-/** What happens to an affected call. */
-export type FaultKind = "throttle" | "error" | "delay" | "drop";
+/**
+ * What happens to an affected call: `throttle` (429), `error` (500), `conflict` (409
+ * ConflictException, the answer the model gives CompleteAttachmentUpload for "an attachment
+ * with that identifier is already being uploaded"), `delay` or `drop` (a broken answer).
+ */
+export type FaultKind = "throttle" | "error" | "conflict" | "delay" | "drop";
 
 /** One fault rule, as sent to `POST /_local/faults`. */
 export interface FaultRule {
@@ -136,8 +140,8 @@ export function parseFaultRule(value: unknown): FaultRule | string {
   if (typeof rule.operation !== "string" || rule.operation === "") {
     return "operation must be an operation name or *";
   }
-  if (!["throttle", "error", "delay", "drop"].includes(rule.kind as string)) {
-    return "kind must be throttle, error, delay or drop";
+  if (!["throttle", "error", "conflict", "delay", "drop"].includes(rule.kind as string)) {
+    return "kind must be throttle, error, conflict, delay or drop";
   }
   for (const key of ["count", "delayMs", "seed"]) {
     const n = rule[key];

@@ -19,9 +19,9 @@ import { agentRoutes } from "./participant/agents.ts";
 import { attachmentRoutes } from "./participant/attachments.ts";
 import { connectRoutes } from "./participant/connect_api.ts";
 import { connectionRoutes } from "./participant/connection.ts";
-import type { ServiceParts } from "./participant/context.ts";
+import type { ServiceBehaviour, ServiceParts } from "./participant/context.ts";
 import { fail, ServiceFault } from "./participant/errors.ts";
-import { faultRoutes, faultsAndLog } from "./participant/faults_api.ts";
+import { behaviourRoutes, faultRoutes, faultsAndLog } from "./participant/faults_api.ts";
 import { DEFAULT_CHAT_MAX_BYTES, InstanceSettings } from "./participant/instance_settings.ts";
 import { messageRoutes } from "./participant/messages.ts";
 import { internalShape, operationOf } from "./participant/operations.ts";
@@ -61,6 +61,12 @@ export interface LocalServiceOptions {
    * default, as on a new instance.
    */
   scanning?: { delayMs: number };
+  /**
+   * What StartAttachmentUpload gives for a repeated ClientToken: the attachment it made before
+   * (`same-attachment`) or a new one (`new-attachment`); also switched at run time with
+   * `POST /_local/behaviour`. @default {"same-attachment"}
+   */
+  repeatedClientToken?: ServiceBehaviour["repeatedClientToken"];
   /** Told one line per request (method, path, operation, status, time); never tokens. */
   log?: (line: string) => void;
 }
@@ -77,6 +83,8 @@ export interface LocalService {
   s3: S3Target;
   /** The instances' attachment settings. */
   settings: InstanceSettings;
+  /** Answers the documentation leaves open; change them in place or with `/_local/behaviour`. */
+  behaviour: ServiceBehaviour;
   /** Closes every websocket and stops pending scans; call it before stopping the server. */
   close(): void;
 }
@@ -113,6 +121,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     uploadUrlTtlSeconds: options.uploadUrlTtlSeconds ?? 300,
     connectionTtlSeconds: options.connectionTtlSeconds ?? 86_400,
     maxAttachmentsPerChat: options.maxAttachmentsPerChat ?? 100,
+    behaviour: { repeatedClientToken: options.repeatedClientToken ?? "same-attachment" },
     log,
   };
   const app = new Hono();
@@ -148,6 +157,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
   transcriptRoutes(app, parts);
   messageRoutes(app, parts);
   faultRoutes(app, faults);
+  behaviourRoutes(app, parts.behaviour);
   agentRoutes(app, parts);
   app.get("/_local/health", (c) => c.json({ ok: true }));
 
@@ -157,6 +167,7 @@ export function createLocalService(options: LocalServiceOptions): LocalService {
     faults,
     s3,
     settings: parts.settings,
+    behaviour: parts.behaviour,
     close() {
       parts.scanner?.close();
       sockets.closeAll();

@@ -21,6 +21,7 @@
 import process from "node:process";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { createApp } from "../worker/app.ts";
+import { DENO_EDGE } from "../worker/deno.ts";
 import { parseConfig } from "../worker/config.ts";
 import { devPageFactory } from "../worker/dev_page.ts";
 import { bundlePageScripts } from "../worker/_build/page_script.ts";
@@ -220,6 +221,7 @@ async function serveUnderDeno(
 ): Promise<RunningWorker> {
   const config = parseConfig(vars);
   const app = createApp(config, {
+    ...DENO_EDGE,
     log: log && ((entry) => log(requestLine(JSON.stringify(entry))!)),
     devPage: config.devPage ? devPageFactory(await bundlePageScripts()) : undefined,
   });

@@ -55,6 +55,18 @@ export interface UploadOptions {
   /** Told as bytes go out: once per browser upload progress event, and once at the end. */
   onProgress?: (progress: UploadProgress) => void;
   /**
+   * Told once every byte has gone out, while the worker completes the attachment and (with
+   * `waitForScan`) waits for the chat's attachment scanner.
+   */
+  onSent?: () => void;
+  /**
+   * Seconds the worker may wait for the chat's attachment scanner (`Prefer: wait=N`, at most
+   * 60): the upload then resolves with `status: "APPROVED"`, or `"IN_PROGRESS"` when the time
+   * ran out, and rejects with code `attachment_rejected` when the scanner rejects the file.
+   * Without it, the worker looks the status up once.
+   */
+  waitForScan?: number;
+  /**
    * The `Idempotency-Key`: the worker's retry guard. Send the same key again to retry a
    * failed upload without ever making a second attachment.
    * @default {crypto.randomUUID()}
@@ -221,9 +233,10 @@ export { acceptedExtensions } from "./_core/rules.ts";
  *
  * @param file The file or blob (a blob needs `options.name`).
  * @param options The worker, the token, progress and retry settings.
- * @returns The completed attachment.
- * @throws {UploadError} With the worker's `code` and message when the worker refuses the file
- * or the request fails; `error.idempotencyKey` retries it safely.
+ * @returns The completed attachment, with the scanner's `status` where the worker said it.
+ * @throws {UploadError} With the worker's `code` and message when the worker refuses the file,
+ * the chat's scanner rejects it (`attachment_rejected`), or the request fails;
+ * `error.idempotencyKey` retries it safely.
  * @throws {DOMException} `AbortError` (or the signal's reason) when cancelled.
  *
  * @example Retry a failed upload with the same key
@@ -243,7 +256,7 @@ export function uploadFile(
   file: Blob & { name?: string },
   options: UploadOptions,
 ): Promise<UploadedAttachment> {
-  const { token, onProgress, signal, idempotencyKey = crypto.randomUUID() } = options;
+  const { token, onProgress, onSent, signal, idempotencyKey = crypto.randomUUID() } = options;
   const name = options.name ?? file.name;
   if (!name) {
     return Promise.reject(new TypeError("give options.name for a blob without a name"));
@@ -267,8 +280,12 @@ export function uploadFile(
     xhr.setRequestHeader("X-Amz-Bearer", token);
     xhr.setRequestHeader("Idempotency-Key", idempotencyKey);
     if (options.contentType) xhr.setRequestHeader("Content-Type", options.contentType);
+    if (options.waitForScan) xhr.setRequestHeader("Prefer", `wait=${options.waitForScan}`);
     xhr.upload.addEventListener("progress", (event) => report(event.loaded));
-    xhr.upload.addEventListener("load", () => report(total));
+    xhr.upload.addEventListener("load", () => {
+      report(total);
+      onSent?.();
+    });
     xhr.addEventListener("load", () => {
       settle();
       const body = parseJson(xhr.responseText);

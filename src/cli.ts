@@ -45,7 +45,7 @@ export const EXIT_CODES: Readonly<{
   failed: 1,
   /** The command line makes no sense. */
   usage: 2,
-  /** The input was refused: file, name, type, size, or an output file that exists. */
+  /** The input was refused: file, name, type, size, the chat's scanner, or an existing output file. */
   refused: 3,
   /** The service failed or said no: token, throttling, quota, network. */
   upstream: 4,
@@ -147,12 +147,13 @@ async function runUpload({ parsed, service, connectionToken, signal, showProgres
       contentType: parsed.contentType,
       signal,
       onProgress: progress?.listener,
+      waitForScan: parsed.wait,
     });
     progress?.bar?.finish();
     writeOut(
       parsed.json
         ? JSON.stringify(sent) + "\n"
-        : `${sent.attachmentId}\tuploaded ${sent.name} (${
+        : `${sent.attachmentId}\t${sent.status ?? "-"}\tuploaded ${sent.name} (${
           formatBytes(sent.size)
         }, ${sent.contentType})\n`,
     );
@@ -317,6 +318,7 @@ const EXIT_CODE_OF: Partial<Record<AttachmentErrorCode, number>> = {
   invalid_file: EXIT_CODES.refused,
   rejected_by_service: EXIT_CODES.refused,
   attachment_not_found: EXIT_CODES.refused,
+  attachment_rejected: EXIT_CODES.refused,
   output_exists: EXIT_CODES.refused,
   output_unwritable: EXIT_CODES.refused,
   upload_refused: EXIT_CODES.transfer,

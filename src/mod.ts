@@ -11,7 +11,7 @@
  * const { attachmentId } = await uploadAttachment({ endpoint, connectionToken, file: "report.pdf" });
  * ```
  *
- * Also here: {@link downloadAttachment}, {@link listAttachments}, and the typed
+ * Also here: {@link downloadAttachment}, {@link listAttachments}, {@link waitForScan}, and the typed
  * Participant Service client ({@link createParticipantClient}) underneath. Every function
  * throws one kind of error, {@link AttachmentError}, with a stable `code`; the client returns
  * its errors as values instead.
@@ -32,6 +32,8 @@ export {
   type ListAttachmentsOptions,
   type ListedAttachment,
 } from "./_library/transcript.ts";
+export { waitForScan, type WaitForScanOptions } from "./_library/scan.ts";
+export type { ScanStatus } from "./_core/scan.ts";
 export type { ParticipantServiceOptions } from "./_library/service_options.ts";
 export type { ProgressListener, TransferProgress } from "./_library/progress.ts";
 export {
@@ -43,15 +45,16 @@ export {
 } from "./_core/errors.ts";
 export type { SentAttachment } from "./_core/send.ts";
 export type { PutObject, PutObjectInit } from "./_core/put.ts";
-export { createParticipantClient, type ParticipantClient } from "./_core/client.ts";
-export type {
-  CallOptions,
-  CompleteAttachmentUploadInput,
-  ParticipantCalls,
-  ParticipantClientOptions,
-  ParticipantResult,
-  StartAttachmentUploadInput,
-} from "./_core/participant_calls.ts";
+export {
+  type CallOptions,
+  type CompleteAttachmentUploadInput,
+  createParticipantClient,
+  type ParticipantCalls,
+  type ParticipantClient,
+  type ParticipantClientOptions,
+  type ParticipantResult,
+  type StartAttachmentUploadInput,
+} from "./_core/client.ts";
 export type { EndpointOptions } from "./_core/endpoint.ts";
 export type { RetryInfo, RetryOptions } from "./_core/retry.ts";
 export type {

@@ -43,6 +43,13 @@ export interface StartWorkerOptions {
    */
   build?: "production" | "development";
   /**
+   * In workerd (Miniflare), run the per-token rate limit that `wrangler.jsonc` declares. Off
+   * by default: tests send many requests with one token on purpose (`rate_limit_test.ts` turns
+   * it on).
+   * @default {false}
+   */
+  rateLimit?: boolean;
+  /**
    * Under Deno: write a V8 CPU profile (`--cpu-prof`) into this folder when the worker stops.
    */
   cpuProfileDir?: string;
@@ -158,7 +165,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<StartedW
     return { runtime: "workerd", url: dev.url, pid: own.pid, logs, waitForLog, close: dev.close };
   }
   return {
-    ...await startMiniflare(vars, record, development, inspectorPort),
+    ...await startMiniflare(vars, record, development, inspectorPort, options.rateLimit),
     runtime: "workerd",
     logs,
     waitForLog,
@@ -195,9 +202,10 @@ async function startMiniflare(
   record: (line: string) => void,
   development: boolean,
   inspectorPort?: number,
+  rateLimit?: boolean,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const scriptPath = await workerBundle({ devPage: development });
-  return await runInMiniflare(scriptPath, vars, record, inspectorPort);
+  return await runInMiniflare(scriptPath, vars, record, inspectorPort, rateLimit);
 }
 
 /**
@@ -208,6 +216,7 @@ async function startMiniflare(
  * @param vars Its `vars`.
  * @param record Told every line it prints.
  * @param inspectorPort Opens workerd's inspector on this port.
+ * @param rateLimit Runs the rate limiters `wrangler.jsonc` declares. @default {false}
  * @returns Its URL, the workerd process id, and how to stop it.
  *
  * @example
@@ -221,8 +230,15 @@ export async function runInMiniflare(
   vars: Record<string, string>,
   record: (line: string) => void,
   inspectorPort?: number,
+  rateLimit = false,
 ): Promise<{ url: string; pid: number; close(): Promise<void> }> {
-  const worker = await startWorkerd({ scriptPath, vars, onLine: record, inspectorPort });
+  const worker = await startWorkerd({
+    scriptPath,
+    vars,
+    onLine: record,
+    inspectorPort,
+    rateLimit,
+  });
   const socket = `--socket-addr=entry=127.0.0.1:${worker.port}`;
   const own = descendantProcesses(Deno.pid).find((p) =>
     p.name === "workerd" && commandLine(p.pid).includes(socket)

@@ -27,6 +27,13 @@ export interface WorkerdOptions {
   /** Opens workerd's inspector (Chrome DevTools Protocol) on this port of 127.0.0.1. */
   inspectorPort?: number;
   /**
+   * Runs the rate limiters `worker/wrangler.jsonc` declares (the per-token limit, as
+   * deployed); `false` leaves them out, for load that one token sends on purpose (tests,
+   * benchmarks): the worker then has no shared limit, as under Deno.
+   * @default {true}
+   */
+  rateLimit?: boolean;
+  /**
    * Serve through a relay (`testing/relay.ts`) that answers `Expect: 100-continue` itself: the
    * relay listens on `hostname:port`, in a thread of its own, and passes every byte on to
    * workerd, which listens on a free port of its own. Without it, curl (and other clients that
@@ -100,6 +107,35 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
   }
 }
 
+/**
+ * The bindings `worker/wrangler.jsonc` declares besides its `vars`, as Miniflare options, so
+ * that Miniflare runs what `wrangler dev` and `wrangler deploy` read: the static assets (their
+ * folder, binding and `run_worker_first`) and, when asked, the rate limiters.
+ */
+function declaredBindings(rateLimit: boolean): Record<string, unknown> {
+  const { assets, rateLimits } = wranglerSettings();
+  return {
+    ratelimits: Object.fromEntries(
+      (rateLimit ? rateLimits : []).map(({ name, limit, period }) => [
+        name,
+        { simple: { limit, period } },
+      ]),
+    ),
+    ...(assets
+      ? {
+        assets: {
+          directory: assets.directory,
+          binding: assets.binding,
+          routerConfig: {
+            has_user_worker: true,
+            invoke_user_worker_ahead_of_assets: assets.runWorkerFirst,
+          },
+        },
+      }
+      : {}),
+  };
+}
+
 async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
   const { scriptPath, vars, hostname = "127.0.0.1", onLine } = options;
   const port = options.port || freePort(hostname);
@@ -109,6 +145,7 @@ async function startOnce(options: WorkerdOptions): Promise<RunningWorkerd> {
     scriptPath,
     compatibilityDate: wranglerSettings().compatibilityDate,
     bindings: vars,
+    ...declaredBindings(options.rateLimit ?? true),
     host: hostname,
     port,
     cf: false,

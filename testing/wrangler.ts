@@ -24,14 +24,19 @@ export interface WranglerSettings {
   compatibilityFlags: string[];
   /** `vars`, as strings. */
   vars: Record<string, string>;
+  /** `assets`: the static assets' folder (resolved from the file), binding and routing. */
+  assets?: { directory: string; binding?: string; runWorkerFirst: boolean };
+  /** `ratelimits`: each rate-limiting binding, with its simple limit per period (seconds). */
+  rateLimits: { name: string; namespaceId: string; limit: number; period: number }[];
 }
 
 /**
  * Reads the runtime settings of a wrangler configuration in JSONC, so that local runs,
- * benchmarks and deploys use the same compatibility date, flags and vars.
+ * benchmarks and deploys use the same compatibility date, flags, vars and bindings (static
+ * assets, rate limiters).
  *
  * @param path The configuration. @default {WRANGLER_CONFIG}
- * @returns Its compatibility date, flags and vars.
+ * @returns Its compatibility date, flags, vars, assets and rate limiters.
  * @throws {Error} When it sets no compatibility date.
  *
  * @example
@@ -45,6 +50,12 @@ export function wranglerSettings(path: string = WRANGLER_CONFIG): WranglerSettin
     compatibility_date?: string;
     compatibility_flags?: string[];
     vars?: Record<string, unknown>;
+    assets?: { directory: string; binding?: string; run_worker_first?: boolean };
+    ratelimits?: {
+      name: string;
+      namespace_id: string;
+      simple: { limit: number; period: number };
+    }[];
   };
   if (!json.compatibility_date) throw new Error(`no compatibility_date in ${path}`);
   return {
@@ -55,6 +66,21 @@ export function wranglerSettings(path: string = WRANGLER_CONFIG): WranglerSettin
         [k, v],
       ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
     ),
+    ...(json.assets
+      ? {
+        assets: {
+          directory: new URL(json.assets.directory, `file://${path}`).pathname,
+          binding: json.assets.binding,
+          runWorkerFirst: json.assets.run_worker_first === true,
+        },
+      }
+      : {}),
+    rateLimits: (json.ratelimits ?? []).map((r) => ({
+      name: r.name,
+      namespaceId: r.namespace_id,
+      limit: r.simple.limit,
+      period: r.simple.period,
+    })),
   };
 }
 

@@ -152,7 +152,10 @@ export function appCases(runtime: WorkerRuntime): void {
       "contentType",
       "name",
       "size",
+      "status",
     ]);
+    assert.equal(sent.status, "APPROVED", "the service scans nothing: approved at once");
+    assert.equal(response.headers.get("preference-applied"), null, "no Prefer, no wait");
     assert.equal(sent.name, "report.pdf");
     assert.equal(sent.contentType, "application/pdf", "inferred from the extension");
     assert.equal(sent.size, bytes.length);

@@ -54,6 +54,8 @@ export interface RigOptions {
   inspect?: boolean;
   /** Completed attachments one chat may hold. @default {the local service's (100)} */
   maxAttachmentsPerChat?: number;
+  /** The local service's scanner. @default {off} */
+  scanning?: { delayMs: number };
 }
 
 /** The local stack with every pre-signed URL behind a proxy, and a connected chat. */
@@ -76,7 +78,7 @@ export interface ProxiedStack {
  * @returns The stack, the proxy and the chat.
  */
 export async function startProxiedStack(
-  options: Pick<RigOptions, "uploadUrlTtlSeconds" | "maxAttachmentsPerChat"> & {
+  options: Pick<RigOptions, "uploadUrlTtlSeconds" | "maxAttachmentsPerChat" | "scanning"> & {
     recordHeads?: boolean;
   } = {},
 ): Promise<ProxiedStack> {
@@ -86,6 +88,7 @@ export async function startProxiedStack(
     participantPort: 0,
     uploadUrlTtlSeconds: options.uploadUrlTtlSeconds,
     maxAttachmentsPerChat: options.maxAttachmentsPerChat,
+    scanning: options.scanning,
     log: (line) => {
       const operation = line.split(" ")[2];
       if (/^[A-Z]\w+$/.test(operation ?? "")) calls[operation] = (calls[operation] ?? 0) + 1;

@@ -5,7 +5,7 @@ import { startLocalStack } from "../local/stack.ts";
 import { appCases } from "./_app_cases.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { startWorker } from "../testing/worker.ts";
-import { workerFetch } from "./_worker_contract.ts";
+import { servedWorkerSpec, workerFetch } from "./_worker_contract.ts";
 
 appCases("workerd");
 
@@ -60,6 +60,10 @@ Deno.test("upload worker in workerd through wrangler dev: the wrangler.jsonc pat
     });
     assert.equal(await sha256(await back.arrayBuffer()), await sha256(bytes));
     await worker.waitForLog((line) => line.includes('"path":"/attachments/scan.png"'));
+    // The OpenAPI document comes from the static assets that wrangler.jsonc declares.
+    const spec = await workerFetch(`${worker.url}/openapi.json`);
+    assert.equal(spec.status, 200);
+    assert.deepEqual(await spec.json(), servedWorkerSpec());
   } finally {
     await worker.close();
     await stack.close();

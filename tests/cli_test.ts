@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AwsClient } from "aws4fetch";
 import { openChat } from "../local/chat.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
-import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, listAttachments, uploadAttachment } from "../src/mod.ts";
 import { type ProcessResult, REPO_ROOT, runCommand, runDeno } from "./_run.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
@@ -32,9 +32,12 @@ function cacheCli(): Promise<void> {
   return cached;
 }
 
-async function withCli(fn: (ctx: Ctx) => Promise<void>) {
+async function withCli(
+  fn: (ctx: Ctx) => Promise<void>,
+  service: Pick<LocalStackOptions, "scanning"> = {},
+) {
   await cacheCli();
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, ...service });
   const dir = await Deno.makeTempDir({ prefix: "cli-test-" });
   try {
     const chat = await openChat(createParticipantClient({ endpoint: stack.participantUrl }));
@@ -76,7 +79,7 @@ Deno.test("cli upload sends a file and prints its id; --json is machine-readable
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(
       plain.stdout,
-      /^[0-9a-f-]{36}\tuploaded report\.pdf \(400\.0 kB, application\/pdf\)\n$/,
+      /^[0-9a-f-]{36}\tAPPROVED\tuploaded report\.pdf \(400\.0 kB, application\/pdf\)\n$/,
     );
     assert.equal(plain.stderr, "", "stderr is no terminal: no progress bar");
 
@@ -100,6 +103,31 @@ Deno.test("cli upload sends a file and prints its id; --json is machine-readable
     assert.deepEqual(listed.map((a) => a.name), ["report.pdf", "renamed.pdf"]);
     assert.equal(listed[1].attachmentId, sent.attachmentId);
   });
+});
+
+Deno.test("cli upload --wait waits for the chat's scanner: APPROVED, or exit 3 attachment_rejected", async () => {
+  await withCli(async ({ cli, endpoint, dir }) => {
+    await Deno.writeFile(`${dir}/clean.pdf`, randomBytes(20_000, 23));
+    // The EICAR test string, from two halves so that no scanner flags this file.
+    const eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
+    await Deno.writeTextFile(`${dir}/eicar.txt`, eicar);
+
+    const early = await cli(["upload", "clean.pdf", "--endpoint", endpoint]);
+    assert.equal(early.code, 0, early.stderr);
+    assert.match(early.stdout, /^[0-9a-f-]{36}\tIN_PROGRESS\tuploaded clean\.pdf /);
+
+    const approved = await cli(["upload", "clean.pdf", "--endpoint", endpoint, "--wait", "10"]);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /^[0-9a-f-]{36}\tAPPROVED\tuploaded clean\.pdf /);
+
+    const rejected = await cli(["upload", "eicar.txt", "--endpoint", endpoint, "--wait", "10"]);
+    assert.equal(rejected.code, 3, rejected.stderr);
+    assert.match(rejected.stderr, /rejected the file.*\(attachment_rejected\)/);
+
+    const bad = await cli(["upload", "clean.pdf", "--endpoint", endpoint, "--wait", "soon"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--wait takes a whole number of seconds/);
+  }, { scanning: { delayMs: 2_000 } });
 });
 
 Deno.test("cli upload draws a progress bar on a terminal (a real pty), and --quiet hides it", async () => {

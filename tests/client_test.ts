@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/_core/client.ts";
-import type { ParticipantResult } from "../src/_core/participant_calls.ts";
+import { createParticipantClient, type ParticipantResult } from "../src/_core/client.ts";
 import type { ParticipantServiceError } from "../src/_core/upstream.ts";
 import { armFault, callCounts, clearFaults } from "../local/faults.ts";
 import { putUpload, recordingFetch } from "./_http.ts";

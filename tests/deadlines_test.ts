@@ -2,18 +2,10 @@ import assert from "node:assert/strict";
 import { AttachmentError } from "../src/_core/errors.ts";
 import { sendAttachment } from "../src/_core/send.ts";
 import { fetchPut } from "../src/_core/put.ts";
-import { deadlineOf, deadlinePut, presignedUrlExpiry } from "../worker/deadlines.ts";
+import { deadlineOf, deadlinePut } from "../worker/deadlines.ts";
 import { randomBytes } from "../testing/data.ts";
 import { startProxiedStack } from "./_rig.ts";
 import { settlesWithin } from "./_wait.ts";
-
-Deno.test("presignedUrlExpiry reads X-Amz-Date plus X-Amz-Expires", () => {
-  const url = new URL(
-    "https://b.s3.amazonaws.com/k?X-Amz-Date=20261127T101500Z&X-Amz-Expires=300&X-Amz-Signature=x",
-  );
-  assert.equal(new Date(presignedUrlExpiry(url)!).toISOString(), "2026-11-27T10:20:00.000Z");
-  assert.equal(presignedUrlExpiry(new URL("https://b.s3.amazonaws.com/k")), undefined);
-});
 
 /** A stack whose pre-signed URLs go through a proxy, with the calls each operation got. */
 async function faultyStack(uploadUrlTtlSeconds = 300) {

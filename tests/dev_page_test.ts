@@ -468,3 +468,84 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "dev page in Chromium with the chat's scanner on: scanning, then approved or rejected",
+  ignore: ignoreWithoutChromium("dev page browser tests"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const stack = await startLocalStack({
+      s3Port: 0,
+      participantPort: 0,
+      scanning: { delayMs: 1_500 },
+    });
+    const worker = await startWorker({
+      runtime: "workerd",
+      participantUrl: stack.participantUrl,
+      uploadHosts: [new URL(stack.s3.url).host],
+      vars: { DEV_PAGE: "true" },
+    });
+    const browser = await launchBrowser();
+    const files = await Deno.makeTempDir({ prefix: "dev-page-scan-" });
+    try {
+      const page = await openPage(browser, `${worker.url}/`);
+      await startChatOn(page);
+      // Every state each row goes through, in order.
+      await page.evaluate(() => {
+        const seen: Record<string, string[]> = {};
+        (globalThis as unknown as { seenStates: typeof seen }).seenStates = seen;
+        new MutationObserver((records) => {
+          for (const record of records) {
+            const row = record.target as HTMLElement;
+            const name = row.dataset.name;
+            if (!name || !row.dataset.state) continue;
+            const states = seen[name] ??= [];
+            if (states.at(-1) !== row.dataset.state) states.push(row.dataset.state);
+          }
+        }).observe(document.getElementById("uploads")!, {
+          subtree: true,
+          attributes: true,
+          attributeFilter: ["data-state"],
+        });
+      });
+      const clean = await writePdf(files, "statement.pdf", 200 * 1024, 5);
+      const infected = `${files}/eicar.txt`;
+      await Deno.writeTextFile(
+        infected,
+        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*",
+      );
+      await page.setInputFiles("#file-input", [clean, infected]);
+
+      const approved = page.locator('li.upload[data-name="statement.pdf"][data-state=done]');
+      await approved.waitFor();
+      assert.equal(await approved.getAttribute("data-scan"), "APPROVED");
+      assert.equal(await approved.locator(".upload-state").innerText(), "Approved");
+      const rejected = page.locator('li.upload[data-name="eicar.txt"][data-state=rejected]');
+      await rejected.waitFor();
+      assert.equal(await rejected.getAttribute("data-code"), "attachment_rejected");
+      assert.match(await rejected.locator(".upload-message").innerText(), /scanner rejected/);
+      assert.equal(await rejected.getByRole("button", { name: /Retry/ }).count(), 0);
+      const states = await page.evaluate(() =>
+        (globalThis as unknown as { seenStates: Record<string, string[]> }).seenStates
+      );
+      assert.deepEqual(states["statement.pdf"].slice(-2), ["scanning", "done"]);
+      assert.deepEqual(states["eicar.txt"].slice(-2), ["scanning", "rejected"]);
+
+      // The transcript shows both; the rejected file (deleted) has no download link.
+      const rejectedItem = page.locator("#transcript li", { hasText: "eicar.txt" });
+      await rejectedItem.locator(".meta", { hasText: "rejected" }).waitFor();
+      assert.equal(await rejectedItem.locator("a").count(), 0);
+      const approvedItem = page.locator("#transcript li", { hasText: "statement.pdf" });
+      await approvedItem.locator(".meta", { hasText: "approved" }).waitFor();
+      assert.equal(await approvedItem.locator("a").count(), 1);
+      await screenshot(page, "dev-page-scanning.png");
+      assert.deepEqual(browser.pageErrors, []);
+    } finally {
+      await browser.close();
+      await worker.close();
+      await stack.close();
+      await Deno.remove(files, { recursive: true });
+    }
+  },
+});

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createParticipantClient } from "../src/_core/client.ts";
-import { createParticipantCalls } from "../src/_core/participant_calls.ts";
 import { AttachmentError, type AttachmentErrorCode } from "../src/_core/errors.ts";
 import {
   isRetryableStatus,
@@ -82,11 +81,8 @@ const ANSWERS: Record<string, () => Response> = {
   "empty": () => new Response(null, { status: 500 }),
 };
 
-/** The public client (on openapi-fetch) and the worker's calls (on a plain JSON POST). */
-const CLIENTS = [
-  ["createParticipantClient", createParticipantClient],
-  ["createParticipantCalls", createParticipantCalls],
-] as const;
+/** The one client (on openapi-fetch), which the library and the worker share. */
+const CLIENTS = [["createParticipantClient", createParticipantClient]] as const;
 
 for (const [kind, create] of CLIENTS) {
   Deno.test(`${kind}: error answers reach the caller typed, whatever form the name takes`, async (t) => {

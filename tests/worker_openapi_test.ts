@@ -8,7 +8,7 @@ Deno.test("worker/openapi.yaml lints clean with Redocly CLI: no error, no warnin
   assert.equal(run.code, 0, run.stderr);
 });
 
-Deno.test("generated/worker.ts and worker-openapi.json are what `deno task gen` makes", async () => {
+Deno.test("generated/worker.ts and generated/assets/openapi.json are what `deno task gen` makes", async () => {
   const types = await runDeno([
     "run",
     "-A",
@@ -28,7 +28,7 @@ Deno.test("generated/worker.ts and worker-openapi.json are what `deno task gen` 
     "-A",
     "worker/_build/openapi_json.ts",
     "worker/openapi.yaml",
-    "generated/worker-openapi.json",
+    "generated/assets/openapi.json",
     "--without-descriptions",
     "--check",
   ], { cwd: REPO_ROOT });

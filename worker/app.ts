@@ -7,12 +7,9 @@
 
 import { Hono } from "hono/tiny";
 import type { Context, MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
 import type { components } from "../generated/worker.ts";
-import openapi from "../generated/worker-openapi.json" with { type: "json" };
-import { createParticipantCalls, type ParticipantCalls } from "../src/_core/participant_calls.ts";
+import { createParticipantClient, type ParticipantCalls } from "../src/_core/client.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
-import type { RetryOptions } from "../src/_core/retry.ts";
 import {
   KNOWN_CONTENT_TYPES,
   mimeEssence,
@@ -20,6 +17,7 @@ import {
   resolveContentType,
 } from "../src/_core/rules.ts";
 import { getStoredObject, locateAttachment } from "../src/_core/retrieve.ts";
+import { completedVerdict, scanProblem } from "../src/_core/scan.ts";
 import { attachmentDisposition, dispositionFilename } from "../src/_core/disposition.ts";
 import { type ConcurrencyLimit, concurrencyLimit } from "./concurrency.ts";
 import { deadlineOf } from "./deadlines.ts";
@@ -31,6 +29,8 @@ import type { WorkerConfig } from "./config.ts";
 import { isAllowedHost } from "./hosts.ts";
 import type { DevPageFactory } from "./dev_page_factory.ts";
 import { type ProblemCode, problemResponse } from "./problem.ts";
+import { preferredWait } from "./prefer.ts";
+import { rateLimit, type RateLimiter } from "./rate_limit.ts";
 
 type Schemas = components["schemas"];
 
@@ -56,10 +56,6 @@ export interface RequestLog {
 export interface AppOptions {
   /** Told one {@link RequestLog} per request. */
   log?: (entry: RequestLog) => void;
-  /** The `fetch` for Participant Service calls. @default {globalThis.fetch} */
-  fetch?: typeof fetch;
-  /** How Participant Service calls are tried again. @default {the client's defaults} */
-  retry?: RetryOptions | false;
   /**
    * Makes the development page, served at `/` when `config.devPage` is on. Without it, an
    * enabled page answers 500 `misconfigured`. Only development builds pass it, so the page
@@ -73,6 +69,19 @@ export interface AppOptions {
    * @default {a TransformStream}
    */
   bodyStream?: (length: number | undefined) => TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * Answers `GET /openapi.json` with the worker's OpenAPI document
+   * (`generated/assets/openapi.json`): workerd fetches it from the Workers static assets, so
+   * that it stays out of the bundle; Deno from a static import. Without it, there is no such
+   * route (`not_found`).
+   */
+  openapi?: () => Response | Promise<Response>;
+  /**
+   * A per-token rate limit shared by every instance, checked before the per-instance
+   * concurrency limit on the upload and download routes: workerd passes the Workers
+   * rate-limiting binding; without one (Deno), only the concurrency limit applies.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 type Env = { Variables: { code?: ProblemCode; attachmentId?: string; bytes?: number } };
@@ -83,14 +92,15 @@ export type WorkerApp = Hono<Env>;
 /**
  * Creates the upload worker's app.
  *
- * - `PUT /attachments/{name}`: streams the body into the chat (start, PUT to S3, complete).
+ * - `PUT /attachments/{name}`: streams the body into the chat (start, PUT to S3, complete),
+ *   and says the scanner's verdict, waiting for it up to `Prefer: wait=N` seconds.
  * - `GET /attachments/{attachmentId}`: streams the attachment back; `Range` passes through.
  * - `GET /policy`: the limits it refuses early, for clients to check files first.
  * - `GET /healthz` and `GET /openapi.json`.
  * - `GET /`: the development page, only when `config.devPage` is on.
  *
  * @param config The configuration, from {@link parseConfig}.
- * @param options Logging, and the `fetch` and retries for Participant Service calls.
+ * @param options Logging, the development page and what the runtime's edge provides.
  * @returns The app; serve `app.fetch`.
  *
  * @example Serve it under Deno
@@ -102,7 +112,7 @@ export type WorkerApp = Hono<Env>;
  * ```
  */
 export function createApp(config: WorkerConfig, options: AppOptions = {}): WorkerApp {
-  const client = participantCalls(config, options);
+  const client = participantCalls(config);
   const bodyStream = options.bodyStream ?? (() => new TransformStream());
   const guard: UploadGuard = {
     uploadTimeoutMs: config.reliability.uploadTimeoutMs,
@@ -115,6 +125,18 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
         "retry-after": String(retryAfter),
       }),
   });
+  // The shared rate limit (where the runtime has one) first, then the per-instance one.
+  const rate = options.rateLimiter &&
+    rateLimit(
+      options.rateLimiter,
+      (c, retryAfter) =>
+        fail(c, "rate_limited", `this token made more requests than allowed in ${retryAfter} s`, {
+          "retry-after": String(retryAfter),
+        }),
+    );
+  const limits: MiddlewareHandler = rate
+    ? (c, next) => rate(c, async () => void await limit.middleware(c, next))
+    : limit.middleware;
   const app = new Hono<Env>();
 
   if (options.log) app.use("*", requestLog(options.log));
@@ -122,7 +144,14 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 
   app.get("/healthz", (c) => c.json({ status: "ok" } satisfies Schemas["Health"]));
   app.get("/policy", (c) => c.json(policyOf(config), 200, { "cache-control": "no-store" }));
-  app.get("/openapi.json", (c) => c.json(openapi));
+  const { openapi } = options;
+  if (openapi) {
+    // A copy, whose headers the middleware (CORS) may still change.
+    app.get("/openapi.json", async () => {
+      const served = await openapi();
+      return new Response(served.body, served);
+    });
+  }
 
   if (config.devPage) {
     if (options.devPage) {
@@ -137,12 +166,8 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 
   app.put("/attachments", (c) => fail(c, "invalid_name", NO_NAME));
   app.put("/attachments/", (c) => fail(c, "invalid_name", NO_NAME));
-  app.put("/attachments/:name", limit.middleware, (c) => upload(c, config, client, guard));
-  app.get(
-    "/attachments/:id",
-    limit.middleware,
-    (c) => download(c, config, client, limit, bodyStream),
-  );
+  app.put("/attachments/:name", limits, (c) => upload(c, config, client, guard));
+  app.get("/attachments/:id", limits, (c) => download(c, config, client, limit, bodyStream));
 
   app.notFound((c) => fail(c, "not_found", `nothing at ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -153,21 +178,21 @@ export function createApp(config: WorkerConfig, options: AppOptions = {}): Worke
 }
 
 /**
- * The worker's Participant Service calls (without openapi-fetch: the worker makes three kinds
- * of call, and carries no more than it needs). Calls with tokens the service never accepted
- * share a small retry budget, so that made-up tokens cost one call each, not one per try.
+ * The worker's Participant Service client (the project's one client, on openapi-fetch). Calls
+ * with tokens the service never accepted share a small retry budget, so that made-up tokens
+ * cost one call each, not one per try.
  */
-function participantCalls(config: WorkerConfig, options: AppOptions): ParticipantCalls {
+function participantCalls(config: WorkerConfig): ParticipantCalls {
   const trust = new TokenTrust();
-  const retry = options.retry ?? {
-    maxAttempts: config.reliability.serviceMaxAttempts,
-    attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
-    deadlineMs: config.reliability.serviceDeadlineMs,
-  };
-  return createParticipantCalls({
+  return createParticipantClient({
     endpoint: config.participantEndpoint,
-    fetch: trust.observe(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
-    retry: retry === false ? false : { ...retry, mayRetry: trust.mayRetry },
+    fetch: trust.observe((input, init) => globalThis.fetch(input, init)),
+    retry: {
+      maxAttempts: config.reliability.serviceMaxAttempts,
+      attemptTimeoutMs: config.reliability.serviceAttemptTimeoutMs,
+      deadlineMs: config.reliability.serviceDeadlineMs,
+      mayRetry: trust.mayRetry,
+    },
   });
 }
 
@@ -184,38 +209,55 @@ function requestLog(log: (entry: RequestLog) => void): MiddlewareHandler<Env> {
   return async (c, next) => {
     const started = Date.now();
     await next();
+    // Members left undefined are left out of the JSON line.
     log({
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
-      ...(c.get("code") ? { code: c.get("code") } : {}),
-      ...(c.get("attachmentId") ? { attachmentId: c.get("attachmentId") } : {}),
-      ...(c.get("bytes") !== undefined ? { bytes: c.get("bytes") } : {}),
+      code: c.get("code"),
+      attachmentId: c.get("attachmentId"),
+      bytes: c.get("bytes"),
       ms: Date.now() - started,
     });
   };
 }
 
-/** CORS for the configured origins: the headers the worker reads and those a page needs. */
+/** The answer headers a page may read. */
+const EXPOSED = "Location,Preference-Applied,Retry-After,Content-Disposition,Content-Range," +
+  "Content-Length,Accept-Ranges";
+
+/**
+ * CORS for the configured origins (`*` for any): a preflight is answered at once (204, the
+ * methods and headers the worker reads, cached 10 minutes); every other answer to an allowed
+ * origin says so and exposes the headers a page needs. Another origin gets no CORS header.
+ */
 function corsFor(origins: readonly string[]): MiddlewareHandler {
-  return cors({
-    origin: origins.includes("*") ? "*" : [...origins],
-    allowMethods: ["GET", "PUT", "HEAD", "OPTIONS"],
-    allowHeaders: ["X-Amz-Bearer", "Authorization", "Content-Type", "Idempotency-Key", "Range"],
-    exposeHeaders: [
-      "Location",
-      "Retry-After",
-      "Content-Disposition",
-      "Content-Range",
-      "Content-Length",
-      "Accept-Ranges",
-    ],
-    maxAge: 600,
-  });
+  const anyOrigin = origins.includes("*");
+  return async (c, next) => {
+    const origin = c.req.header("origin") ?? "";
+    const allowed = anyOrigin ? "*" : origins.includes(origin) ? origin : "";
+    const preflight = c.req.method === "OPTIONS" && !!c.req.header("access-control-request-method");
+    if (preflight) {
+      c.res = new Response(null, {
+        status: 204,
+        headers: {
+          "access-control-allow-methods": "GET,PUT,HEAD,OPTIONS",
+          "access-control-allow-headers":
+            "X-Amz-Bearer,Authorization,Content-Type,Idempotency-Key,Range,Prefer",
+          "access-control-max-age": "600",
+        },
+      });
+    } else {
+      await next();
+      if (allowed) c.res.headers.set("access-control-expose-headers", EXPOSED);
+    }
+    if (allowed) c.res.headers.set("access-control-allow-origin", allowed);
+    if (!anyOrigin) c.res.headers.append("vary", "Origin");
+  };
 }
 
-const NO_PAGE_SCRIPTS = "DEV_PAGE is true but this is a production build, without the page: " +
-  "use the development bundle (deno task start builds it) or serve worker/deno.ts";
+const NO_PAGE_SCRIPTS = "DEV_PAGE is true, but this production build has no development page " +
+  "(deno task start serves one)";
 
 const NO_NAME = "put the file name at the end of the URL, such as /attachments/report.pdf " +
   "(curl -T report.pdf adds it when the URL ends with /)";
@@ -295,16 +337,30 @@ async function upload(
       signal: c.req.raw.signal,
     }, guard);
     c.set("attachmentId", sent.attachmentId);
+    const wait = sent.completed ? preferredWait(c.req.raw.headers) : undefined;
+    const applied: Record<string, string> = wait ? { "preference-applied": `wait=${wait}` } : {};
+    const status = sent.completed
+      ? await completedVerdict({
+        client,
+        connectionToken: request.token,
+        attachmentId: sent.attachmentId,
+        waitMs: (wait ?? 0) * 1000,
+        signal: c.req.raw.signal,
+      })
+      : undefined;
+    if (status === "REJECTED") return fail(c, scanProblem(status, sent.attachmentId)!, "", applied);
     const body: Schemas["Attachment"] = {
       attachmentId: sent.attachmentId,
       name: sent.name,
       contentType: sent.contentType,
       size: sent.size,
       completed: sent.completed,
+      status,
     };
     return c.json(body, 201, {
       location: `/attachments/${encodeURIComponent(sent.attachmentId)}`,
       "cache-control": "no-store",
+      ...applied,
     });
   } catch (error) {
     return fail(c, uploadFailure(error, c.req.raw.signal));
@@ -354,10 +410,9 @@ async function download(
   // One deadline from the GET to S3 to the body's last byte: a peer that stalls, or a client
   // that stops reading, never holds the request (its slot and its S3 connection) for ever.
   const budget = config.reliability.downloadTimeoutMs;
-  const deadline = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const range = c.req.header("range");
-  const signal = AbortSignal.any([deadline.signal, c.req.raw.signal]);
+  let deadline: AbortSignal | undefined;
+  let signal: AbortSignal;
   let stored: Response;
   try {
     const { url } = await locateAttachment({
@@ -366,10 +421,8 @@ async function download(
       attachmentId,
       isDownloadUrlAllowed: (url) => isAllowedHost(url, config.uploadHosts),
     });
-    timer = setTimeout(
-      () => deadline.abort(new Error(`the download took over ${budget} ms`)),
-      budget,
-    );
+    deadline = AbortSignal.timeout(budget);
+    signal = AbortSignal.any([deadline, c.req.raw.signal]);
     // A redirect would lead to a host that UPLOAD_HOSTS never allowed: it is a failure.
     stored = await getStoredObject(url, {
       headers: range ? { range } : {},
@@ -377,12 +430,9 @@ async function download(
       accepted: [200, 206, 416],
     });
   } catch (error) {
-    clearTimeout(timer);
-    return fail(c, downloadFailure(error, c.req.raw.signal, deadline.signal, budget));
+    return fail(c, downloadFailure(error, c.req.raw.signal, deadline, budget));
   }
-  const stopTimer = () => clearTimeout(timer);
   if (stored.status === 416) {
-    stopTimer();
     await stored.body?.cancel();
     const contentRange = stored.headers.get("content-range");
     return fail(
@@ -394,11 +444,10 @@ async function download(
   }
   const headers = downloadHeaders(stored.headers);
   if (c.req.method === "HEAD" || !stored.body) {
-    stopTimer();
     await stored.body?.cancel();
     return new Response(null, { status: stored.status, headers });
   }
-  const through = relayBody(stored.body, stored.headers, bodyStream, signal, stopTimer);
+  const through = relayBody(stored.body, stored.headers, bodyStream, signal);
   limit.holdUntil(c, through.done);
   return new Response(through.body, { status: stored.status, headers });
 }
@@ -413,14 +462,12 @@ function relayBody(
   from: Headers,
   bodyStream: NonNullable<AppOptions["bodyStream"]>,
   signal: AbortSignal,
-  finished: () => void,
 ): { body: ReadableStream<Uint8Array>; done: Promise<unknown> } {
   const declared = from.get("content-length");
   const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined;
   const { readable, writable } = bodyStream(length);
   const done = source.pipeTo(writable, { signal })
-    .catch(() => source.cancel().catch(() => {}))
-    .finally(finished);
+    .catch(() => source.cancel().catch(() => {}));
   return { body: readable, done };
 }
 
@@ -428,7 +475,7 @@ function relayBody(
 function downloadFailure(
   error: unknown,
   request: AbortSignal,
-  deadline: AbortSignal,
+  deadline: AbortSignal | undefined,
   budget: number,
 ): AttachmentError {
   if (request.aborted) {
@@ -438,7 +485,7 @@ function downloadFailure(
       "the client went away before the download began",
     );
   }
-  if (deadline.aborted) {
+  if (deadline?.aborted) {
     return new AttachmentError(
       "download_failed",
       "download",

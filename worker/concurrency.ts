@@ -5,9 +5,8 @@
  * Scope: the count lives in the memory of one running instance (one Deno process, or one
  * Workers isolate). Cloudflare runs many isolates, in many places, that share no memory, so on
  * Workers this caps what one token can do *through one isolate*: it stops a client from
- * piling up uploads on one instance, not a determined client spread across the network. A
- * global limit needs shared state (a Durable Object per token, or Cloudflare's rate limiting
- * rules in front of the worker).
+ * piling up uploads on one instance, not a determined client spread across the network: the
+ * shared per-token rate limit (`rate_limit.ts`, the Workers rate-limiting binding) does that.
  *
  * @module
  */
@@ -37,16 +36,10 @@ export interface ConcurrencyLimitOptions {
   refuse: (c: Context, retryAfterSeconds: number, maxPerToken: number) => Response;
 }
 
-/** A running limit: the middleware and a view of what it holds. */
+/** A running limit: the middleware, and how a streaming answer keeps its slot. */
 export interface ConcurrencyLimit {
   /** The Hono middleware. */
   middleware: MiddlewareHandler;
-  /** Tokens with requests in flight right now (a count, never the tokens). */
-  readonly activeTokens: number;
-  /** Requests in flight right now. */
-  readonly inFlight: number;
-  /** Requests refused so far. */
-  readonly refused: number;
   /**
    * Keeps a request's slot after its handler returned, until `done` settles: for an answer
    * whose body streams on (a download), so that the slot is freed only when the body has
@@ -89,22 +82,17 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
   } = options;
   const counts = new Map<string, number>();
   const holds = new WeakMap<Request, Promise<unknown>>();
-  let inFlight = 0;
-  let refused = 0;
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const token = maxPerToken > 0 ? key(c) : undefined;
     if (token === undefined) return await next();
     const held = counts.get(token) ?? 0;
     if (held >= maxPerToken) {
-      refused++;
       c.res = refuse(c, retryAfterSeconds, maxPerToken);
       return;
     }
     counts.set(token, held + 1);
-    inFlight++;
     const release = () => {
-      inFlight--;
       const left = (counts.get(token) ?? 1) - 1;
       if (left > 0) counts.set(token, left);
       else counts.delete(token);
@@ -122,15 +110,6 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
 
   return {
     middleware,
-    get activeTokens() {
-      return counts.size;
-    },
-    get inFlight() {
-      return inFlight;
-    },
-    get refused() {
-      return refused;
-    },
     holdUntil(c, done) {
       if (maxPerToken === 0) return;
       holds.set(c.req.raw, done);

@@ -15,16 +15,8 @@ export interface PutDeadlineOptions {
    * @default {120000}
    */
   timeoutMs?: number;
-  /**
-   * Also end the upload when its pre-signed URL expires (`X-Amz-Date` + `X-Amz-Expires`), plus
-   * this grace, in milliseconds; `false` ignores the expiry.
-   * @default {0}
-   */
-  expiryGraceMs?: number | false;
   /** The `PUT` to wrap. @default {fetchPut} */
   put?: PutObject;
-  /** The clock, for tests. @default {Date.now} */
-  now?: () => number;
 }
 
 /**
@@ -51,35 +43,12 @@ export class UploadDeadlineError extends Error {
 }
 
 /**
- * When a SigV4 pre-signed URL stops working: `X-Amz-Date` plus `X-Amz-Expires` seconds.
- *
- * @param url The pre-signed URL.
- * @returns The expiry in epoch milliseconds, or `undefined` when the URL does not say.
- *
- * @example
- * ```ts
- * import { presignedUrlExpiry } from "./deadlines.ts";
- * const url = new URL("https://b.s3.amazonaws.com/k?X-Amz-Date=20260101T000000Z&X-Amz-Expires=60");
- * console.log(new Date(presignedUrlExpiry(url)!).toISOString()); // 2026-01-01T00:01:00.000Z
- * ```
- */
-export function presignedUrlExpiry(url: URL): number | undefined {
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(
-    url.searchParams.get("X-Amz-Date") ?? "",
-  );
-  const expires = Number(url.searchParams.get("X-Amz-Expires") ?? NaN);
-  if (!date || !Number.isFinite(expires)) return undefined;
-  const [, y, mo, d, h, mi, s] = date.map(Number);
-  return Date.UTC(y, mo - 1, d, h, mi, s) + expires * 1000;
-}
-
-/**
  * Wraps a {@link PutObject} so that every upload is abandoned (its connection closed, its
- * body cancelled) once its time budget is spent or its pre-signed URL expires, whichever
- * comes first. The upload then fails with an {@link UploadDeadlineError}, and, since S3 did
+ * body cancelled) once its time budget is spent or its pre-signed URL expires (the
+ * `expiresAt` it is given, StartAttachmentUpload's `UrlExpiry`), whichever comes first. The upload then fails with an {@link UploadDeadlineError}, and, since S3 did
  * not confirm it, no completion follows.
  *
- * @param options The budget, the expiry grace and the `PUT` to wrap.
+ * @param options The budget and the `PUT` to wrap.
  * @returns The wrapped `PUT`.
  *
  * @example
@@ -90,13 +59,13 @@ export function presignedUrlExpiry(url: URL): number | undefined {
  * ```
  */
 export function deadlinePut(options: PutDeadlineOptions = {}): PutObject {
-  const { timeoutMs = 120_000, expiryGraceMs = 0, put = fetchPut, now = Date.now } = options;
+  const { timeoutMs = 120_000, put = fetchPut } = options;
   return async (url, init) => {
     let budget = timeoutMs;
     let reason: UploadDeadlineError["reason"] = "budget";
-    const expiry = expiryGraceMs === false ? undefined : presignedUrlExpiry(new URL(url));
-    if (expiry !== undefined && expiry + (expiryGraceMs || 0) - now() < budget) {
-      budget = Math.max(0, expiry + (expiryGraceMs || 0) - now());
+    const { expiresAt } = init;
+    if (expiresAt !== undefined && expiresAt - Date.now() < budget) {
+      budget = Math.max(0, expiresAt - Date.now());
       reason = "url_expired";
     }
     const timer = new AbortController();

@@ -19,6 +19,22 @@
 import { parseCommandLine } from "./_command_line.ts";
 import { type AppOptions, createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
+import openapiDocument from "../generated/assets/openapi.json" with { type: "json" };
+
+/**
+ * What the Deno edge gives the app: the OpenAPI document from a static import (workerd serves
+ * the same file as a static asset, outside its bundle).
+ *
+ * @example
+ * ```ts ignore
+ * import { createApp } from "./app.ts";
+ * import { DENO_EDGE } from "./deno.ts";
+ * const app = createApp(config, { ...DENO_EDGE });
+ * ```
+ */
+export const DENO_EDGE: Pick<AppOptions, "openapi"> = {
+  openapi: () => Response.json(openapiDocument),
+};
 
 const USAGE = `Usage: deno task worker:deno [--hostname H] [--port N]
 
@@ -57,6 +73,7 @@ export function serveWorker(options: Pick<AppOptions, "devPage"> = {}): Deno.Htt
   try {
     const config = parseConfig(Deno.env.toObject());
     app = createApp(config, {
+      ...DENO_EDGE,
       log: (entry) => console.log(JSON.stringify(entry)),
       devPage: config.devPage ? options.devPage : undefined,
     });

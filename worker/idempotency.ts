@@ -5,9 +5,10 @@
  * an upload already completed is answered as before.
  *
  * The memory is per instance (one Deno process or one Workers isolate) and bounded. A retry
- * that reaches another instance, or comes after the entry was evicted, is still safe: the
- * key is the ClientToken of both service calls, so StartAttachmentUpload hands back the same
- * attachment and the bytes are simply uploaded again.
+ * that reaches another instance, or comes after the entry was evicted, is still safe: it is a
+ * new upload under the same ClientToken, and whatever attachment StartAttachmentUpload gives
+ * for it (the same id or a new one), the bytes go to S3 again and only an attachment whose
+ * bytes S3 confirmed is completed.
  *
  * @module
  */

@@ -27,7 +27,7 @@ const _upstreamMatchesTheSpec: [UpstreamFailure] extends [Spec["UpstreamFailure"
   : never = true;
 
 /** The HTTP status of each code. */
-export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.freeze({
+export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
   invalid_name: 400,
   invalid_file: 400,
   empty: 400,
@@ -37,15 +37,18 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   missing_token: 401,
   access_denied: 403,
   attachment_not_found: 404,
+  attachment_scanning: 409,
   not_found: 404,
   quota_exceeded: 409,
   length_required: 411,
   idempotency_key_reused: 422,
+  attachment_rejected: 422,
   too_large: 413,
   unsupported_type: 415,
   range_not_satisfiable: 416,
   throttled: 429,
   too_many_requests: 429,
+  rate_limited: 429,
   client_disconnected: 499,
   misconfigured: 500,
   internal_error: 500,
@@ -57,39 +60,24 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = Object.free
   download_host_not_allowed: 502,
   download_failed: 502,
   upload_timeout: 504,
-});
+};
 
-const TITLES: Readonly<Record<ProblemCode, string>> = Object.freeze({
-  invalid_name: "The attachment name is not usable",
-  invalid_file: "The file cannot be read",
-  empty: "The file is empty",
-  invalid_idempotency_key: "The Idempotency-Key is not usable",
-  idempotency_key_reused: "The Idempotency-Key was used for another file",
-  invalid_query: "A query parameter is not usable",
-  rejected_by_service: "The Participant Service refused the request",
-  missing_token: "No ConnectionToken",
-  access_denied: "The Participant Service refused the token",
-  attachment_not_found: "No such attachment",
-  not_found: "No such resource",
-  quota_exceeded: "The chat holds no more attachments",
-  length_required: "Content-Length is required",
-  too_large: "The file is too large",
-  unsupported_type: "The file type is not accepted",
-  range_not_satisfiable: "The range is outside the file",
-  throttled: "Too many requests",
-  misconfigured: "The worker is misconfigured",
-  internal_error: "The worker failed",
-  service_unavailable: "The Participant Service failed",
-  upload_host_not_allowed: "The upload URL points at a host that is not allowed",
-  upload_refused: "S3 refused the upload",
-  upload_failed: "The upload to S3 failed",
-  completion_failed: "The Participant Service did not complete the attachment",
-  download_host_not_allowed: "The download URL points at a host that is not allowed",
-  download_failed: "The download from S3 failed",
-  upload_timeout: "The upload to S3 did not finish in time",
-  too_many_requests: "Too many requests for this token at once",
-  client_disconnected: "The client went away before the upload ended",
-});
+/**
+ * The title (RFC 9457 `title`, the same for every occurrence of a problem type) of a code: the
+ * code in words, such as `Attachment not found`. The detail says what happened this time.
+ *
+ * @param code The code.
+ * @returns The title.
+ *
+ * @example
+ * ```ts
+ * import { problemTitle } from "./problem.ts";
+ * problemTitle("attachment_not_found"); // "Attachment not found"
+ * ```
+ */
+export function problemTitle(code: ProblemCode): string {
+  return code[0].toUpperCase() + code.slice(1).replaceAll("_", " ");
+}
 
 /** A problem details object (RFC 9457) with the worker's extension members. */
 export interface Problem {
@@ -111,6 +99,9 @@ export interface Problem {
 
 /** What `Retry-After` says when the Participant Service throttles, in seconds. */
 export const THROTTLED_RETRY_AFTER_SECONDS = 1;
+
+/** What `Retry-After` says while the chat's scanner has not decided, in seconds. */
+export const SCANNING_RETRY_AFTER_SECONDS = 2;
 
 /**
  * Writes an error out as a problem response: the status and title of its code, its message as
@@ -135,18 +126,22 @@ export function problemResponse(error: AttachmentError, headers?: HeadersInit): 
   const status = PROBLEM_STATUS[code];
   const problem: Problem = {
     type: `urn:connect-attachments:problem:${code}`,
-    title: TITLES[code],
+    title: problemTitle(code),
     status,
     detail: redactSecrets(error.message),
     code,
-    ...(error.attachmentId ? { attachmentId: error.attachmentId } : {}),
-    ...(error.upstream ? { upstream: error.upstream } : {}),
+    // Members left undefined are left out of the JSON.
+    attachmentId: error.attachmentId || undefined,
+    upstream: error.upstream,
   };
   const answer = new Headers(headers);
   answer.set("content-type", "application/problem+json");
   answer.set("cache-control", "no-store");
   if (code === "throttled" && !answer.has("retry-after")) {
     answer.set("retry-after", String(THROTTLED_RETRY_AFTER_SECONDS));
+  }
+  if (code === "attachment_scanning") {
+    answer.set("retry-after", String(SCANNING_RETRY_AFTER_SECONDS));
   }
   if (code === "missing_token") {
     answer.set("www-authenticate", 'Bearer realm="connect-attachments"');

@@ -21,23 +21,17 @@ export interface ReliabilityConfig {
   maxRequestsPerToken: number;
 }
 
-/** The defaults. */
-export const DEFAULT_RELIABILITY: Readonly<ReliabilityConfig> = Object.freeze({
-  uploadTimeoutMs: 120_000,
-  downloadTimeoutMs: 120_000,
-  serviceAttemptTimeoutMs: 10_000,
-  serviceDeadlineMs: 30_000,
-  serviceMaxAttempts: 3,
-  maxRequestsPerToken: 4,
-});
-
-const VARIABLES: Record<keyof ReliabilityConfig, [string, number]> = {
-  uploadTimeoutMs: ["UPLOAD_TIMEOUT_MS", 1],
-  downloadTimeoutMs: ["DOWNLOAD_TIMEOUT_MS", 1],
-  serviceAttemptTimeoutMs: ["SERVICE_TIMEOUT_MS", 1],
-  serviceDeadlineMs: ["SERVICE_DEADLINE_MS", 1],
-  serviceMaxAttempts: ["SERVICE_MAX_ATTEMPTS", 1],
-  maxRequestsPerToken: ["MAX_REQUESTS_PER_TOKEN", 0],
+/** Each setting's variable, its least value and its default. */
+const VARIABLES: Record<
+  keyof ReliabilityConfig,
+  [variable: string, min: number, fallback: number]
+> = {
+  uploadTimeoutMs: ["UPLOAD_TIMEOUT_MS", 1, 120_000],
+  downloadTimeoutMs: ["DOWNLOAD_TIMEOUT_MS", 1, 120_000],
+  serviceAttemptTimeoutMs: ["SERVICE_TIMEOUT_MS", 1, 10_000],
+  serviceDeadlineMs: ["SERVICE_DEADLINE_MS", 1, 30_000],
+  serviceMaxAttempts: ["SERVICE_MAX_ATTEMPTS", 1, 3],
+  maxRequestsPerToken: ["MAX_REQUESTS_PER_TOKEN", 0, 4],
 };
 
 /**
@@ -60,9 +54,10 @@ export function parseReliabilityConfig(
   env: Record<string, unknown>,
   problems: string[],
 ): ReliabilityConfig {
-  const config = { ...DEFAULT_RELIABILITY };
-  for (const [field, [variable, min]] of Object.entries(VARIABLES)) {
+  const config = {} as ReliabilityConfig;
+  for (const [field, [variable, min, fallback]] of Object.entries(VARIABLES)) {
     const raw = env[variable];
+    config[field as keyof ReliabilityConfig] = fallback;
     if (typeof raw !== "string" || raw.trim() === "") continue;
     const value = Number(raw.trim());
     if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {

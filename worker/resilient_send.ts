@@ -8,6 +8,7 @@
 
 import { AttachmentError } from "../src/_core/errors.ts";
 import {
+  completeUpload,
   sendAttachment,
   type SendAttachmentOptions,
   type SentAttachment,
@@ -31,9 +32,11 @@ export interface UploadGuard {
  * and the request's `signal`. With an idempotency key (`clientToken`) and a memory:
  *
  * - an upload this instance already completed is answered again without any upstream call;
- * - an upload whose bytes S3 stored but whose completion failed is finished with
- *   StartAttachmentUpload (which, for the same ClientToken, hands back the same attachment)
- *   and CompleteAttachmentUpload, without sending the bytes to S3 again;
+ * - an upload whose bytes S3 stored but whose completion failed is finished by completing
+ *   that very attachment (CompleteAttachmentUpload with the same ClientToken), without sending
+ *   the bytes to S3 again. No StartAttachmentUpload is made: whatever id the service would
+ *   give for the repeated ClientToken (the same, or a new one without bytes), only the
+ *   attachment whose bytes S3 confirmed is ever completed;
  *
  * the body is then read and dropped (within the guard's deadline), so that the client's
  * request ends normally. A key already used for another file (another name, type or size) is
@@ -78,25 +81,26 @@ export async function resilientSend(
   }
   // The bytes are not needed again: read and drop them, so that the request ends normally.
   await drain(options.body, guard.uploadTimeoutMs, options.signal);
-  if (known.state === "completed" || (known.state === "uploaded" && options.complete === false)) {
-    return {
+  const completed = known.state === "completed" || options.complete !== false;
+  if (known.state === "uploaded" && completed) {
+    // Stored but not completed: complete the attachment whose bytes S3 confirmed.
+    await completeUpload({
+      client: options.client,
+      connectionToken: options.connectionToken,
       attachmentId: known.attachmentId,
-      name: options.name,
-      contentType: options.contentType,
-      size: options.size,
-      completed: known.state === "completed",
       clientToken: key!,
-    };
+      signal: options.signal,
+    });
+    await remember!({ ...known, state: "completed" });
   }
-  // Stored but not completed: start again (same ClientToken, same attachment), skip the
-  // bytes, complete.
-  const sent = await sendAttachment({
-    ...options,
-    body: new Uint8Array(0),
-    put: () => Promise.resolve(new Response(null, { status: 200 })),
-  });
-  if (sent.attachmentId === known.attachmentId) await remember!({ ...known, state: "completed" });
-  return sent;
+  return {
+    attachmentId: known.attachmentId,
+    name: options.name,
+    contentType: options.contentType,
+    size: options.size,
+    completed,
+    clientToken: key!,
+  };
 }
 
 /**
@@ -133,36 +137,22 @@ async function sendAndRemember(
  */
 async function drain(body: BodyInit, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   if (!(body instanceof ReadableStream)) return;
-  const reader = body.getReader();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
   // A pending read is not ended by every runtime when the body is cancelled (Deno's stays
-  // pending): race each read against the deadline and the client's going away instead.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort = () => {};
-  const stopped = new Promise<"timeout" | "aborted">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    onAbort = () => resolve("aborted");
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  // pending): the deadline and the client's going away are raced against the pipe instead.
+  const stopped = new Promise<never>((_, reject) =>
+    stop.addEventListener("abort", () => reject(stop.reason), { once: true })
+  );
+  const piped = body.pipeTo(new WritableStream(), { signal: stop });
+  // Whichever loses the race settles later, unheard.
+  piped.catch(() => {});
+  stopped.catch(() => {});
   try {
-    for (;;) {
-      const read = reader.read();
-      read.catch(() => {});
-      const next = await Promise.race([
-        read.then((r) => r.done ? "done" : "more", (error) => {
-          throw bodyBrokeOff(error);
-        }),
-        stopped,
-      ]);
-      if (next === "done") return;
-      if (next === "more") continue;
-      reader.cancel().catch(() => {});
-      if (next === "timeout") throw new UploadDeadlineError("budget", timeoutMs);
-      throw bodyBrokeOff(signal?.reason);
-    }
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    await Promise.race([piped, stopped]);
+  } catch (error) {
+    if (timeout.aborted) throw new UploadDeadlineError("budget", timeoutMs);
+    throw bodyBrokeOff(signal?.aborted ? signal.reason : error);
   }
 }
 

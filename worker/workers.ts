@@ -9,6 +9,7 @@ import type { ExecutionContext } from "hono";
 import { type AppOptions, createApp, type WorkerApp } from "./app.ts";
 import { ConfigError, parseConfig, type WorkerEnv } from "./config.ts";
 import { problemResponse } from "./problem.ts";
+import type { RateLimiter } from "./rate_limit.ts";
 import { AttachmentError } from "../src/_core/errors.ts";
 
 /** workerd's identity stream that sends its body with a `Content-Length` of `length`. */
@@ -17,6 +18,23 @@ declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Ar
 /** A download's body keeps its `Content-Length` in workerd only through a FixedLengthStream. */
 const bodyStream = (length: number | undefined): TransformStream<Uint8Array, Uint8Array> =>
   length === undefined ? new TransformStream() : new FixedLengthStream(length);
+
+/**
+ * The Worker's bindings besides its `vars`, as `wrangler.jsonc` declares them: the static
+ * assets, which hold the OpenAPI document, and the per-token rate limiter.
+ */
+export interface WorkersBindings {
+  /** The static assets (`generated/assets/`): `/openapi.json`. */
+  ASSETS?: { fetch(input: string | URL | Request): Promise<Response> };
+  /** The rate-limiting binding (`ratelimits`): `limit({ key })` counts one request. */
+  RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
+}
+
+/**
+ * The `period` of the `RATE_LIMITER` binding in `wrangler.jsonc`, in seconds: what a refusal's
+ * `Retry-After` says, since the binding tells no time of its own (a test holds the two equal).
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 10;
 
 /** A Workers module: one `fetch` handler. */
 export interface WorkerModule {
@@ -28,7 +46,11 @@ export interface WorkerModule {
    * @param ctx The execution context (`waitUntil`).
    * @returns The answer.
    */
-  fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Response | Promise<Response>;
+  fetch(
+    request: Request,
+    env: WorkerEnv & WorkersBindings,
+    ctx?: ExecutionContext,
+  ): Response | Promise<Response>;
 }
 
 /**
@@ -51,7 +73,7 @@ export function createWorker(
 ): WorkerModule {
   const apps = new WeakMap<object, WorkerApp | ConfigError>();
 
-  function appFor(env: WorkerEnv): WorkerApp | ConfigError {
+  function appFor(env: WorkerEnv & WorkersBindings): WorkerApp | ConfigError {
     const known = apps.get(env);
     if (known) return known;
     let app: WorkerApp | ConfigError;
@@ -60,6 +82,8 @@ export function createWorker(
         ...options,
         bodyStream,
         log: (entry) => console.log(JSON.stringify(entry)),
+        ...(env.ASSETS ? { openapi: () => env.ASSETS!.fetch("https://assets/openapi.json") } : {}),
+        ...(env.RATE_LIMITER ? { rateLimiter: bindingLimiter(env.RATE_LIMITER) } : {}),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -84,6 +108,14 @@ export function createWorker(
       }
       return app.fetch(request, env, ctx);
     },
+  };
+}
+
+/** The rate-limiting binding as the app's {@link RateLimiter}. */
+function bindingLimiter(binding: NonNullable<WorkersBindings["RATE_LIMITER"]>): RateLimiter {
+  return {
+    limit: async (key) => (await binding.limit({ key })).success,
+    retryAfterSeconds: RATE_LIMIT_PERIOD_SECONDS,
   };
 }
 

@@ -68,9 +68,14 @@ export async function curlFigure(plan: Plan, log: (line: string) => void): Promi
       UPLOAD_HOSTS: new URL(stack.s3PublicUrl).host,
       MAX_ATTACHMENT_BYTES: String(size),
     };
-    const relayed = await startWorkerd({ scriptPath, vars, answerContinue: true });
+    const relayed = await startWorkerd({
+      scriptPath,
+      vars,
+      answerContinue: true,
+      rateLimit: false,
+    });
     workers.push(relayed);
-    const bare = await startWorkerd({ scriptPath, vars });
+    const bare = await startWorkerd({ scriptPath, vars, rateLimit: false });
     workers.push(bare);
     const chat = await stack.openChat();
     const token = ["-H", `X-Amz-Bearer: ${chat.connectionToken}`];

@@ -55,15 +55,16 @@ export function attachmentRoutes(app: Hono, parts: ServiceParts): void {
     const fingerprint = JSON.stringify([name, type, size]);
     const idempotencyKey = `${participant.participantId}|${clientToken}`;
     const earlier = uploads.get(idempotencyKey);
-    let attachment = earlier?.attachment;
-    if (earlier) {
-      if (earlier.fingerprint !== fingerprint) {
-        throw new ServiceFault(
-          "ValidationException",
-          "ClientToken was already used with other parameters",
-        );
-      }
-    } else {
+    if (earlier && earlier.fingerprint !== fingerprint) {
+      throw new ServiceFault(
+        "ValidationException",
+        "ClientToken was already used with other parameters",
+      );
+    }
+    let attachment = parts.behaviour.repeatedClientToken === "same-attachment"
+      ? earlier?.attachment
+      : undefined;
+    if (!attachment) {
       if (completedCount(chat) >= maxAttachmentsPerChat) throw quotaExceeded();
       const id = crypto.randomUUID();
       attachment = {

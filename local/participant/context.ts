@@ -13,6 +13,19 @@ import type { Scanner } from "./scanner.ts";
 import type { Participant, Store } from "./store.ts";
 import type { ChatSockets } from "./websocket.ts";
 
+/**
+ * How the service answers where the real service's documentation leaves the choice open;
+ * changed at run time through `/_local/behaviour`.
+ */
+export interface ServiceBehaviour {
+  /**
+   * What StartAttachmentUpload gives for a ClientToken it has seen (same participant, same
+   * name, type and size): `same-attachment`, the attachment it made then; `new-attachment`, a
+   * new one. Nothing documents either.
+   */
+  repeatedClientToken: "same-attachment" | "new-attachment";
+}
+
 /** The parts of the local service every operation module is given. */
 export interface ServiceParts {
   store: Store;
@@ -27,6 +40,8 @@ export interface ServiceParts {
   connectionTtlSeconds: number;
   /** How many completed attachments one chat may hold. */
   maxAttachmentsPerChat: number;
+  /** Answers the documentation leaves open. */
+  behaviour: ServiceBehaviour;
   /** Told one line per event worth logging; never tokens. */
   log?: (line: string) => void;
 }

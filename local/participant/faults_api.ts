@@ -1,13 +1,15 @@
 /**
  * Fault injection and the request log of the local service: a middleware that counts each
  * operation's calls, applies an armed fault before or after the handler, and logs one line
- * per request (never tokens); and `/_local/faults` to arm, list and clear faults.
+ * per request (never tokens); `/_local/faults` to arm, list and clear faults; and
+ * `/_local/behaviour` to switch between behaviours the real service does not pin down.
  *
  * @module
  */
 
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { type FaultInjector, type FaultRule, parseFaultRule } from "../faults.ts";
+import type { ServiceBehaviour } from "./context.ts";
 import { fail, ServiceFault } from "./errors.ts";
 import { internalShape, operationOf, throttleShape } from "./operations.ts";
 
@@ -43,6 +45,12 @@ export function faultsAndLog(
         c.res = fail(c, throttleShape(operation), "Rate exceeded (injected fault)");
       } else if (rule.kind === "error") {
         c.res = fail(c, internalShape(operation), "Internal failure (injected fault)");
+      } else if (rule.kind === "conflict") {
+        c.res = fail(
+          c,
+          "ConflictException",
+          "An attachment with that identifier is already being uploaded (injected fault)",
+        );
       } else {
         c.res = droppedConnection();
       }
@@ -91,6 +99,37 @@ export function faultRoutes(app: Hono, faults: FaultInjector): void {
   app.delete("/_local/faults", (c) => {
     faults.clear();
     return c.json({ rules: [] });
+  });
+}
+
+/**
+ * Adds `GET` and `POST /_local/behaviour`: how the service answers where its documentation
+ * leaves the choice open. `repeatedClientToken`: `same-attachment` (a StartAttachmentUpload
+ * that repeats a ClientToken gets the attachment it made before) or `new-attachment` (it gets
+ * a new attachment, as nothing documented rules out).
+ *
+ * @param app The service's app.
+ * @param behaviour The behaviour, changed in place.
+ *
+ * @example
+ * ```ts ignore
+ * behaviourRoutes(app, { repeatedClientToken: "same-attachment" });
+ * // curl -X POST .../_local/behaviour -d '{"repeatedClientToken":"new-attachment"}'
+ * ```
+ */
+export function behaviourRoutes(app: Hono, behaviour: ServiceBehaviour): void {
+  app.get("/_local/behaviour", (c) => c.json(behaviour));
+  app.post("/_local/behaviour", async (c) => {
+    const asked = await c.req.json().catch(() => undefined);
+    const reuse = asked?.repeatedClientToken;
+    if (reuse !== "same-attachment" && reuse !== "new-attachment") {
+      throw new ServiceFault(
+        "ValidationException",
+        "repeatedClientToken must be same-attachment or new-attachment",
+      );
+    }
+    behaviour.repeatedClientToken = reuse;
+    return c.json(behaviour);
   });
 }
 

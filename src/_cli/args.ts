@@ -31,6 +31,8 @@ export interface ParsedCommand {
   name?: string;
   /** `upload --type`. */
   contentType?: string;
+  /** `upload --wait`: seconds to wait for the chat's attachment scanner. */
+  wait?: number;
   /** `download -o`. */
   output?: string;
   /** `download --force`. */
@@ -68,7 +70,7 @@ Output:
   -h, --help                   this help`;
 
 const EXIT_CODES_HELP = `Exit codes:
-  0 done   2 usage error   3 input refused (file, type, size, name, existing output)
+  0 done   2 usage error   3 input refused (file, type, size, name, scanner, existing output)
   4 service or auth failure (token, throttling, network)   5 transfer failed (S3)
   130 interrupted`;
 
@@ -92,12 +94,14 @@ ${EXIT_CODES_HELP}
 
 Sends a file into the chat: checks its name, size (up to 100 MB) and extension first, then
 uploads it with a progress bar and completes it; the instance's own size limit and
-extensions are the service's to apply. Prints the attachment id.
+extensions are the service's to apply. Prints the attachment id and the scanner's status
+(APPROVED, IN_PROGRESS; a rejected file fails with exit code 3).
 
 Options:
       --name NAME              the name shown in the chat (default: the file's name)
       --type MIME              the MIME type (default: from the extension, else
                                application/octet-stream)
+      --wait SECONDS           wait up to SECONDS for the chat's attachment scanner
 ${CONNECTION_OPTIONS}
 
 ${EXIT_CODES_HELP}
@@ -134,7 +138,12 @@ const COMMON = {
 } as const;
 
 const OPTIONS = {
-  upload: { ...COMMON, name: { type: "string" }, type: { type: "string" } },
+  upload: {
+    ...COMMON,
+    name: { type: "string" },
+    type: { type: "string" },
+    wait: { type: "string" },
+  },
   download: { ...COMMON, output: { type: "string", short: "o" }, force: { type: "boolean" } },
   list: COMMON,
 } as const;
@@ -197,6 +206,7 @@ export function parseCommandLine(
     region: text("region") ?? nonEmpty(env("CONNECT_REGION")) ?? nonEmpty(env("AWS_REGION")),
     name: text("name"),
     contentType: text("type"),
+    wait: seconds(text("wait"), command),
     output: text("output"),
     force: values.force === true,
     json: values.json === true,
@@ -228,6 +238,15 @@ export function parseCommandLine(
     throw new UsageError("-o - writes the file to stdout; it cannot go with --json", command);
   }
   return result;
+}
+
+/** `--wait`'s value: a whole number of seconds. */
+function seconds(value: string | undefined, command: CommandName): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(value)) {
+    throw new UsageError(`--wait takes a whole number of seconds, not ${value}`, command);
+  }
+  return Number(value);
 }
 
 function isCommand(value: string): value is CommandName {

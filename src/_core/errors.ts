@@ -46,6 +46,9 @@ export type AttachmentErrorCode =
   | "service_unavailable"
   | "attachment_not_found"
   | "completion_failed"
+  // The chat's attachment scanner.
+  | "attachment_scanning"
+  | "attachment_rejected"
   // S3's part: the bytes going up or coming back.
   | "upload_host_not_allowed"
   | "upload_refused"
@@ -62,6 +65,7 @@ export type AttachmentErrorCode =
   | "invalid_query"
   | "not_found"
   | "too_many_requests"
+  | "rate_limited"
   | "client_disconnected"
   | "misconfigured"
   | "internal_error"
@@ -75,7 +79,8 @@ export type AttachmentErrorCode =
 
 /**
  * Where a failure happened: `validate` (nothing was sent), a Participant Service call
- * (`connect`, `start`, `complete`, `list`), or a transfer (`upload`, `download`).
+ * (`connect`, `start`, `complete`, `list`), a transfer (`upload`, `download`), or the chat's
+ * attachment scanner (`scan`).
  *
  * @example
  * ```ts
@@ -90,7 +95,8 @@ export type AttachmentStage =
   | "upload"
   | "complete"
   | "download"
-  | "list";
+  | "list"
+  | "scan";
 
 /**
  * The upstream answer behind a failure: the Participant Service's error or S3's.
@@ -115,11 +121,14 @@ export interface UpstreamFailure {
 
 /**
  * The codes worth a retry of the same request: a failure upstream or in the worker, not in the
- * input. They are the codes the worker answers with 429 or a 5xx status, and `network_error`.
+ * input. They are the codes the worker answers with 429 or a 5xx status, `network_error`, and
+ * `attachment_scanning` (the verdict is still to come).
  */
 const RETRYABLE: ReadonlySet<AttachmentErrorCode> = new Set<AttachmentErrorCode>([
   "throttled",
   "too_many_requests",
+  "rate_limited",
+  "attachment_scanning",
   "service_unavailable",
   "completion_failed",
   "upload_host_not_allowed",

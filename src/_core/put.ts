@@ -29,6 +29,11 @@ export interface PutObjectInit {
   size: number;
   /** Cancels the upload. */
   signal?: AbortSignal;
+  /**
+   * When the pre-signed URL stops working (epoch milliseconds), as StartAttachmentUpload's
+   * `UrlExpiry` says, where it said.
+   */
+  expiresAt?: number;
 }
 
 /**

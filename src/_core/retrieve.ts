@@ -6,8 +6,10 @@
  * @module
  */
 
-import type { ParticipantCalls } from "./participant_calls.ts";
+import type { ParticipantCalls } from "./client.ts";
 import { AttachmentError } from "./errors.ts";
+import { scanProblem } from "./scan.ts";
+import { findAttachment } from "./transcript.ts";
 import { s3Failure, serviceFailure } from "./upstream.ts";
 
 /** Options of {@link locateAttachment}. */
@@ -39,9 +41,11 @@ export interface AttachmentLocation {
  *
  * @param options The client, token, attachment and URL rule.
  * @returns The URL and the declared size.
- * @throws {AttachmentError} When the service refuses (`attachment_not_found`, `access_denied`,
- * ...), answers without a URL (`service_unavailable`), or points at a host the rule refuses
- * (`download_host_not_allowed`).
+ * @throws {AttachmentError} When the service refuses (`access_denied`, ...); when the file is
+ * not one to fetch: still being scanned (`attachment_scanning`), rejected by the scanner
+ * (`attachment_rejected`) or not in the chat (`attachment_not_found`), told apart by the
+ * chat's transcript; when it answers without a URL (`service_unavailable`), or points at a
+ * host the rule refuses (`download_host_not_allowed`).
  *
  * @example
  * ```ts ignore
@@ -55,9 +59,24 @@ export async function locateAttachment(options: LocateOptions): Promise<Attachme
   const { client, connectionToken, attachmentId, urlExpiryInSeconds, signal } = options;
   const { data, error } = await client.getAttachment(connectionToken, {
     AttachmentId: attachmentId,
-    ...(urlExpiryInSeconds === undefined ? {} : { UrlExpiryInSeconds: urlExpiryInSeconds }),
+    UrlExpiryInSeconds: urlExpiryInSeconds,
   }, { signal });
-  if (error) throw serviceFailure("GetAttachment", error, attachmentId);
+  if (error) {
+    const failure = serviceFailure("GetAttachment", error, attachmentId);
+    if (failure.code !== "attachment_not_found") throw failure;
+    // GetAttachment refuses a file that is not (yet) approved as it refuses an unknown id: the
+    // transcript's scan status tells them apart.
+    const shown = await findAttachment(attachmentId, {
+      client,
+      connectionToken,
+      signal,
+      maxPages: 5,
+    }).catch((lookup) => {
+      if (signal?.aborted) throw lookup;
+      return undefined;
+    });
+    throw scanProblem(shown?.Status, attachmentId) ?? failure;
+  }
   let url: URL;
   try {
     url = new URL(data.Url ?? "");

@@ -171,17 +171,32 @@ async function readWhole(response: Response): Promise<Response> {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Waits `ms` milliseconds (none when `ms` ≤ 0), unless the signal aborts first: the promise
+ * then rejects with its reason.
+ *
+ * @param ms The pause.
+ * @param signal Ends the pause early.
+ * @returns When the pause is over.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./retry.ts";
+ * await sleep(10, AbortSignal.timeout(1_000));
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
+    if (signal?.aborted) return reject(signal.reason);
+    if (ms <= 0) return resolve();
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal!.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -6,12 +6,13 @@
  * @module
  */
 
-import type { ParticipantCalls } from "./participant_calls.ts";
+import type { ParticipantCalls } from "./client.ts";
 import { AttachmentError } from "./errors.ts";
 import { fetchPut, type PutObject } from "./put.ts";
 import { isAmazonConnectEndpoint } from "./endpoint.ts";
 import { checkAttachment, policyProblems, resolveContentType } from "./rules.ts";
-import { s3Failure, serviceFailure } from "./upstream.ts";
+import { findAttachment, type ScanStatus } from "./transcript.ts";
+import { participantFailure, s3Failure, serviceFailure } from "./upstream.ts";
 
 /** Options of {@link sendAttachment}. */
 export interface SendAttachmentOptions {
@@ -84,6 +85,12 @@ export interface SentAttachment {
   completed: boolean;
   /** The idempotency token used, to retry or complete later. */
   clientToken: string;
+  /**
+   * The chat's attachment scanner's word on it, as the transcript showed it after completion
+   * (`APPROVED`, `IN_PROGRESS`; a rejection is an `attachment_rejected` error instead); absent
+   * when it was not completed, or the transcript did not say.
+   */
+  status?: ScanStatus;
 }
 
 /**
@@ -138,32 +145,85 @@ export async function sendAttachment(options: SendAttachmentOptions): Promise<Se
       "StartAttachmentUpload answered without an attachment id or upload URL",
     );
   }
-  await putBytes(options, upload.Url, upload.HeadersToInclude ?? {}, attachmentId);
+  await putBytes(options, upload, attachmentId);
 
   if (complete) {
-    const completed = await client.completeAttachmentUpload(connectionToken, {
-      AttachmentIds: [attachmentId],
-      ClientToken: clientToken,
-    }, { signal });
-    if (completed.error) {
-      throw serviceFailure("CompleteAttachmentUpload", completed.error, attachmentId);
-    }
+    await completeUpload({ client, connectionToken, attachmentId, clientToken, signal });
   }
   return { attachmentId, name, contentType, size, completed: complete, clientToken };
+}
+
+/** Options of {@link completeUpload}. */
+export interface CompleteUploadOptions {
+  /** The Participant Service client. */
+  client: ParticipantCalls;
+  /** The participant's ConnectionToken. */
+  connectionToken: string;
+  /** The attachment, whose bytes S3 confirmed. */
+  attachmentId: string;
+  /** The completion's idempotency token. */
+  clientToken: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * CompleteAttachmentUpload for an attachment whose bytes S3 confirmed. A ConflictException
+ * ("an attachment with that identifier is already being uploaded": an earlier completion, such
+ * as one whose answer was lost, may have done the work) is settled by the chat's transcript:
+ * an attachment shown there is complete; one not shown is a `completion_failed`.
+ *
+ * @param options The client, the token, the attachment and the ClientToken.
+ * @throws {AttachmentError} When the service does not complete it.
+ *
+ * @example
+ * ```ts ignore
+ * import { completeUpload } from "./send.ts";
+ * await completeUpload({ client, connectionToken, attachmentId, clientToken });
+ * ```
+ */
+export async function completeUpload(options: CompleteUploadOptions): Promise<void> {
+  const { client, connectionToken, attachmentId, clientToken, signal } = options;
+  const { error } = await client.completeAttachmentUpload(connectionToken, {
+    AttachmentIds: [attachmentId],
+    ClientToken: clientToken,
+  }, { signal });
+  if (!error) return;
+  if (error.name !== "ConflictException") {
+    throw serviceFailure("CompleteAttachmentUpload", error, attachmentId);
+  }
+  // The transcript's newest pages (two: the attachment was completed moments ago, if at all,
+  // and a worker request stays within its subrequests, see docs/scanning.md).
+  const shown = await findAttachment(attachmentId, {
+    client,
+    connectionToken,
+    signal,
+    maxPages: 2,
+  }).catch((failure) => {
+    if (signal?.aborted) throw failure;
+    return undefined;
+  });
+  if (shown) return;
+  throw new AttachmentError(
+    "completion_failed",
+    "complete",
+    `CompleteAttachmentUpload failed: ConflictException: ${error.message}; the chat's ` +
+      "transcript does not show the attachment",
+    { upstream: participantFailure(error), attachmentId },
+  );
 }
 
 /** The `PUT` to the pre-signed URL, once its host is allowed; returns once S3 confirmed it. */
 async function putBytes(
   options: SendAttachmentOptions,
-  location: string,
-  headers: Record<string, string>,
+  upload: { Url?: string; UrlExpiry?: string; HeadersToInclude?: Record<string, string> },
   attachmentId: string,
 ): Promise<void> {
   const { body, size, signal, put = fetchPut } = options;
   const allowed = options.isUploadUrlAllowed ?? ((url: URL) => url.protocol === "https:");
   let url: URL;
   try {
-    url = new URL(location);
+    url = new URL(upload.Url ?? "");
   } catch {
     throw new AttachmentError("upload_host_not_allowed", "upload", "the upload URL is malformed", {
       attachmentId,
@@ -179,7 +239,14 @@ async function putBytes(
   }
   let stored: Response;
   try {
-    stored = await put(url.href, { headers, body, size, signal });
+    const expiresAt = Date.parse(upload.UrlExpiry ?? "");
+    stored = await put(url.href, {
+      headers: upload.HeadersToInclude ?? {},
+      body,
+      size,
+      signal,
+      ...(Number.isNaN(expiresAt) ? {} : { expiresAt }),
+    });
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     throw new AttachmentError(

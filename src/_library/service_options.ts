@@ -5,8 +5,11 @@
  * @module
  */
 
-import { createParticipantClient, type ParticipantClient } from "../_core/client.ts";
-import type { ParticipantClientOptions } from "../_core/participant_calls.ts";
+import {
+  createParticipantClient,
+  type ParticipantClient,
+  type ParticipantClientOptions,
+} from "../_core/client.ts";
 
 /**
  * Where the helpers send their calls: a `client` you made, or the options to make one

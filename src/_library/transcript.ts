@@ -5,7 +5,7 @@
  */
 
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
-import { serviceFailure } from "../_core/upstream.ts";
+import { type ScanStatus, transcriptPages } from "../_core/transcript.ts";
 
 /**
  * Options of {@link listAttachments}.
@@ -50,7 +50,7 @@ export interface ListedAttachment {
   /** The MIME type. */
   contentType: string;
   /** The scan's verdict: `APPROVED`, `REJECTED` or `IN_PROGRESS`. */
-  status?: string;
+  status?: ScanStatus;
   /** When it was sent (ISO-8601). */
   time?: string;
   /** Who sent it: `CUSTOMER`, `AGENT`, ... */
@@ -82,23 +82,13 @@ export interface ListedAttachment {
 export async function listAttachments(
   options: ListAttachmentsOptions,
 ): Promise<ListedAttachment[]> {
-  const { connectionToken, signal, maxPages = 50 } = options;
-  const client = resolveClient(options);
+  const { connectionToken, signal, maxPages } = options;
   const found = new Map<string, ListedAttachment>();
-  const seenTokens = new Set<string>();
-  let nextToken: string | undefined;
-  for (let page = 0; page < maxPages; page++) {
-    const { data, error } = await client.getTranscript(connectionToken, {
-      MaxResults: 100,
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    }, { signal });
-    if (error) {
-      throw serviceFailure("GetTranscript", error);
-    }
-    for (const item of data.Transcript ?? []) {
-      if (item.Type !== "ATTACHMENT") continue;
+  const client = resolveClient(options);
+  for await (const items of transcriptPages({ client, connectionToken, signal, maxPages })) {
+    for (const item of items) {
       for (const attachment of item.Attachments ?? []) {
-        if (!attachment.AttachmentId) continue;
+        if (!attachment.AttachmentId || found.has(attachment.AttachmentId)) continue;
         found.set(attachment.AttachmentId, {
           attachmentId: attachment.AttachmentId,
           name: attachment.AttachmentName ?? "",
@@ -111,9 +101,6 @@ export async function listAttachments(
         });
       }
     }
-    nextToken = data.NextToken;
-    if (!nextToken || seenTokens.has(nextToken)) break;
-    seenTokens.add(nextToken);
   }
   return [...found.values()].sort((a, b) => (a.time ?? "").localeCompare(b.time ?? ""));
 }

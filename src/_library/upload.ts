@@ -7,6 +7,7 @@
 import { describeFile, type FileInput } from "./file_input.ts";
 import type { ProgressListener } from "./progress.ts";
 import { fetchPut, type PutObject } from "../_core/put.ts";
+import { completedVerdict, scanProblem } from "../_core/scan.ts";
 import { sendAttachment, type SentAttachment } from "../_core/send.ts";
 import {
   defaultUrlPolicy,
@@ -82,6 +83,14 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
    * @default {node:http with an exact Content-Length for streamed inputs, fetch for the rest}
    */
   put?: PutObject;
+  /**
+   * Seconds to wait for the chat's attachment scanner after completion: the upload resolves
+   * with `status: "APPROVED"` once approved, with `status: "IN_PROGRESS"` when the time runs
+   * out, and rejects with `attachment_rejected` when the scanner rejects the file. Without
+   * it, the status is looked up once.
+   * @default {0}
+   */
+  waitForScan?: number;
 }
 
 /**
@@ -89,12 +98,13 @@ export interface UploadAttachmentOptions extends ParticipantServiceOptions {
  * worker's rules, in the worker's order) before any network call, then StartAttachmentUpload
  * (where the instance's own size limit and extensions apply: a refusal is `too_large` or
  * `unsupported_type` with the service's message) → `PUT` of the bytes (streamed, with
- * `HeadersToInclude` and the exact `Content-Length`) → CompleteAttachmentUpload. A refused
- * or broken upload, or a stream with more or fewer bytes than announced, is an error and
- * nothing is completed.
+ * `HeadersToInclude` and the exact `Content-Length`) → CompleteAttachmentUpload, then the
+ * scanner's verdict from the chat's transcript (waiting for it up to `waitForScan` seconds). A
+ * refused or broken upload, or a stream with more or fewer bytes than announced, is an error
+ * and nothing is completed.
  *
  * @param options The token, the file and where the service is.
- * @returns The completed attachment, with its id.
+ * @returns The completed attachment, with its id and scan `status`.
  * @throws {AttachmentError} With a stable `code` and the `stage` that failed.
  * @throws {TypeError} When neither a client, an endpoint nor a region is given, or `maxBytes`
  * or `allowedTypes` cannot be applied.
@@ -134,8 +144,9 @@ export async function uploadAttachment(options: UploadAttachmentOptions): Promis
     (source.streamed ? await streamingPut(onProgress) : wholePut(onProgress));
 
   const { body, release } = await source.open();
+  let sent: SentAttachment;
   try {
-    return await sendAttachment({
+    sent = await sendAttachment({
       client,
       connectionToken,
       name: options.name ?? source.name ?? "",
@@ -152,6 +163,15 @@ export async function uploadAttachment(options: UploadAttachmentOptions): Promis
   } finally {
     await release();
   }
+  const status = await completedVerdict({
+    client,
+    connectionToken,
+    attachmentId: sent.attachmentId,
+    waitMs: (options.waitForScan ?? 0) * 1000,
+    signal,
+  });
+  if (status === "REJECTED") throw scanProblem(status, sent.attachmentId)!;
+  return { ...sent, ...(status ? { status } : {}) };
 }
 
 async function streamingPut(onProgress?: ProgressListener): Promise<PutObject> {

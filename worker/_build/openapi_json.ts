@@ -3,10 +3,11 @@
  * without a YAML parser at run time. `--check` fails instead of writing when the JSON is stale.
  * `--without-descriptions` leaves out every `description`, the document's own (`info`) too: the
  * contract stays whole (paths, parameters, schemas, responses, summaries), its prose stays in
- * the YAML. The worker serves this form, which keeps about 2.4 KiB (gzip) out of its bundle.
+ * the YAML. The worker serves this form at `/openapi.json`: in workerd as a static asset
+ * (`generated/assets/`, wrangler's `assets`), under Deno from a static import.
  *
  * ```sh
- * deno run -A worker/_build/openapi_json.ts worker/openapi.yaml generated/worker-openapi.json \
+ * deno run -A worker/_build/openapi_json.ts worker/openapi.yaml generated/assets/openapi.json \
  *   [--without-descriptions] [--check]
  * ```
  *

@@ -8,6 +8,7 @@
 
 import {
   acceptedExtensions,
+  type ChatAttachment,
   chatAttachments,
   type ChatConnection,
   checkFile,
@@ -156,6 +157,9 @@ async function send(file: File): Promise<void> {
   await attempt(upload);
 }
 
+/** How long the worker may wait for the chat's attachment scanner (its most). */
+const SCAN_WAIT_SECONDS = 60;
+
 async function attempt(upload: Upload, focusWhenDone = false): Promise<void> {
   const { file } = upload;
   if (!chat) return;
@@ -165,29 +169,48 @@ async function attempt(upload: Upload, focusWhenDone = false): Promise<void> {
       endpoint: WORKER,
       token: chat.connectionToken,
       idempotencyKey: upload.idempotencyKey,
+      waitForScan: SCAN_WAIT_SECONDS,
       onProgress: ({ loaded }) => updateProgress(upload, loaded),
+      onSent: () => render(upload, "scanning", { loaded: file.size }),
     });
-    render(upload, "done", { loaded: sent.size });
-    announce(`${sent.name} sent: ${formatBytes(sent.size)}.`);
+    render(upload, "done", { loaded: sent.size, scan: sent.status });
+    announce(`${sent.name} sent: ${formatBytes(sent.size)}${scanNote(sent.status)}.`);
     await refreshTranscript(sent.attachmentId, focusWhenDone);
   } catch (error) {
     // Anything but an UploadError is a fault of the page itself; offer a retry all the same.
     const failure = error instanceof UploadError
       ? error
       : { retryable: true, message: String(error), code: undefined };
-    const state = failure.retryable ? "failed" : "refused";
+    const state = failure.code === "attachment_rejected"
+      ? "rejected"
+      : failure.retryable
+      ? "failed"
+      : "refused";
     render(upload, state, { message: failure.message, code: failure.code });
     announce(`${file.name} ${state}: ${failure.message}`);
+    if (state === "rejected") await refreshTranscript("", false);
     if (focusWhenDone) upload.row.querySelector("button")?.focus();
   }
 }
 
-type RowState = "uploading" | "done" | "failed" | "refused";
+/** What the announcement adds for a scan status. */
+function scanNote(status: string | undefined): string {
+  if (status === "APPROVED") return ", approved by the scanner";
+  if (status === "IN_PROGRESS") return ", still being scanned";
+  return "";
+}
+
+/**
+ * A row's state: sending its bytes, `scanning` (every byte sent; the worker completes it and
+ * waits for the chat's scanner), `done`, `rejected` by the scanner, `failed` (worth a retry)
+ * or `refused`.
+ */
+type RowState = "uploading" | "scanning" | "done" | "rejected" | "failed" | "refused";
 
 function render(
   upload: Upload,
   state: RowState,
-  detail: { loaded?: number; message?: string; code?: string },
+  detail: { loaded?: number; message?: string; code?: string; scan?: string },
 ): void {
   const { file, row } = upload;
   row.className = "upload";
@@ -195,9 +218,20 @@ function render(
   row.dataset.name = file.name;
   if (detail.code) row.dataset.code = detail.code;
   else delete row.dataset.code;
-  const label = { uploading: "Sending…", done: "Sent", failed: "Failed", refused: "Refused" }[
-    state
-  ];
+  if (detail.scan) row.dataset.scan = detail.scan;
+  else delete row.dataset.scan;
+  const label = {
+    uploading: "Sending…",
+    scanning: "Scanning…",
+    done: detail.scan === "APPROVED"
+      ? "Approved"
+      : detail.scan === "IN_PROGRESS"
+      ? "Sent, still scanning"
+      : "Sent",
+    rejected: "Rejected by the scanner",
+    failed: "Failed",
+    refused: "Refused",
+  }[state];
   const children: Node[] = [
     el(
       "div",
@@ -206,7 +240,7 @@ function render(
       el("span", { className: "upload-state", textContent: label }),
     ),
   ];
-  if (state === "uploading" || state === "done") {
+  if (state === "uploading" || state === "scanning" || state === "done") {
     const progress = el("progress", { max: file.size || 1, value: detail.loaded ?? 0 });
     progress.setAttribute("aria-label", `Progress of ${file.name}`);
     children.push(progress, el("div", { className: "upload-bytes" }));
@@ -261,33 +295,39 @@ async function refreshTranscript(newId: string, focus: boolean): Promise<void> {
     announce(`Could not read the transcript: ${error instanceof Error ? error.message : error}`);
     return;
   }
-  transcript.replaceChildren(...items.map((item) => {
-    const link = el("a", {
-      href: `/attachments/${encodeURIComponent(item.AttachmentId)}`,
-      textContent: item.AttachmentName,
-      download: item.AttachmentName,
-    });
-    link.setAttribute("aria-label", `Download ${item.AttachmentName}`);
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      void download(item.AttachmentId, item.AttachmentName);
-    });
-    return el(
+  transcript.replaceChildren(...items.map((item) =>
+    el(
       "li",
       { dataset: { attachmentId: item.AttachmentId } },
-      link,
+      attachmentLink(item),
       el("span", {
         className: "meta",
         textContent: `${item.ContentType} · ${item.Status?.toLowerCase() ?? "status unknown"}`,
       }),
-    );
-  }));
+    )
+  ));
   transcriptEmpty.hidden = items.length > 0;
   if (focus) {
     transcript.querySelector<HTMLAnchorElement>(
       `li[data-attachment-id="${CSS.escape(newId)}"] a`,
     )?.focus();
   }
+}
+
+/** A transcript item's download link; a rejected file (deleted) gets its name alone. */
+function attachmentLink(item: ChatAttachment): HTMLElement {
+  if (item.Status === "REJECTED") return el("span", { textContent: item.AttachmentName });
+  const link = el("a", {
+    href: `/attachments/${encodeURIComponent(item.AttachmentId)}`,
+    textContent: item.AttachmentName,
+    download: item.AttachmentName,
+  });
+  link.setAttribute("aria-label", `Download ${item.AttachmentName}`);
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    void download(item.AttachmentId, item.AttachmentName);
+  });
+  return link;
 }
 
 /** Fetches an attachment back through the worker (the token goes in a header) and saves it. */
