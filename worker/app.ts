@@ -6,6 +6,7 @@
  */
 
 import { Hono } from "hono/tiny";
+import { cors } from "hono/cors";
 import type { Context, MiddlewareHandler } from "hono";
 import type { components } from "../generated/worker.ts";
 import { createParticipantClient, type ParticipantCalls } from "../src/_core/client.ts";
@@ -222,38 +223,34 @@ function requestLog(log: (entry: RequestLog) => void): MiddlewareHandler<Env> {
   };
 }
 
-/** The answer headers a page may read. */
-const EXPOSED = "Location,Preference-Applied,Retry-After,Content-Disposition,Content-Range," +
-  "Content-Length,Accept-Ranges";
-
 /**
- * CORS for the configured origins (`*` for any): a preflight is answered at once (204, the
- * methods and headers the worker reads, cached 10 minutes); every other answer to an allowed
- * origin says so and exposes the headers a page needs. Another origin gets no CORS header.
+ * CORS for the configured origins (`*` for any): preflights answered with the methods and
+ * headers the worker reads (cached 10 minutes); answers to an allowed origin expose the headers
+ * a page needs.
  */
 function corsFor(origins: readonly string[]): MiddlewareHandler {
-  const anyOrigin = origins.includes("*");
-  return async (c, next) => {
-    const origin = c.req.header("origin") ?? "";
-    const allowed = anyOrigin ? "*" : origins.includes(origin) ? origin : "";
-    const preflight = c.req.method === "OPTIONS" && !!c.req.header("access-control-request-method");
-    if (preflight) {
-      c.res = new Response(null, {
-        status: 204,
-        headers: {
-          "access-control-allow-methods": "GET,PUT,HEAD,OPTIONS",
-          "access-control-allow-headers":
-            "X-Amz-Bearer,Authorization,Content-Type,Idempotency-Key,Range,Prefer",
-          "access-control-max-age": "600",
-        },
-      });
-    } else {
-      await next();
-      if (allowed) c.res.headers.set("access-control-expose-headers", EXPOSED);
-    }
-    if (allowed) c.res.headers.set("access-control-allow-origin", allowed);
-    if (!anyOrigin) c.res.headers.append("vary", "Origin");
-  };
+  return cors({
+    origin: origins.includes("*") ? "*" : [...origins],
+    allowMethods: ["GET", "PUT", "HEAD", "OPTIONS"],
+    allowHeaders: [
+      "X-Amz-Bearer",
+      "Authorization",
+      "Content-Type",
+      "Idempotency-Key",
+      "Range",
+      "Prefer",
+    ],
+    exposeHeaders: [
+      "Location",
+      "Preference-Applied",
+      "Retry-After",
+      "Content-Disposition",
+      "Content-Range",
+      "Content-Length",
+      "Accept-Ranges",
+    ],
+    maxAge: 600,
+  });
 }
 
 const NO_PAGE_SCRIPTS = "DEV_PAGE is true, but this production build has no development page " +
