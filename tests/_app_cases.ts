@@ -16,7 +16,7 @@ import { createParticipantClient, type ParticipantClient } from "../src/_core/cl
 import { openChat } from "../local/chat.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { pieces, randomBytes, sha256 } from "../testing/data.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
 import { CONNECT_MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
@@ -442,7 +442,7 @@ export function appCases(runtime: WorkerRuntime): void {
     const answer = await workerRawHttp({
       url: `${worker.url}/attachments/interrupted.pdf`,
       headers: { "X-Amz-Bearer": connectionToken, "Content-Length": String(size) },
-      body: chunks(randomBytes(size, 9), 64 * 1024),
+      body: pieces(randomBytes(size, 9), 64 * 1024),
       hangUpAfterBytes: size / 2,
     });
     assert.equal(answer, undefined);
@@ -457,10 +457,7 @@ export function appCases(runtime: WorkerRuntime): void {
     assert.ok(
       !(await transcriptAttachments()).some((a) => a.AttachmentName === "interrupted.pdf"),
     );
-    const made = [...stack.service.store.chats.values()].flatMap((
-      chat,
-    ) => [...chat.attachments.values()])
-      .filter((a) => a.name === "interrupted.pdf");
+    const made = stack.service.store.attachments().filter((a) => a.name === "interrupted.pdf");
     assert.equal(made.length, 1, "the upload had started");
     assert.equal(made[0].completed, false);
   });
@@ -522,10 +519,4 @@ export function appCases(runtime: WorkerRuntime): void {
     await app.problem(await app.put("/attachments/a.pdf", { body: "x" }), 502, "upload_refused");
     assert.ok(app.worker.logs.length >= 4, app.worker.logs.join("\n"));
   });
-}
-
-function* chunks(bytes: Uint8Array, size: number): Generator<Uint8Array> {
-  for (let offset = 0; offset < bytes.length; offset += size) {
-    yield bytes.subarray(offset, offset + size);
-  }
 }

@@ -5,7 +5,7 @@ import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, listAttachments, uploadAttachment } from "../src/mod.ts";
 import { type ProcessResult, REPO_ROOT, runCommand, runDeno } from "./_run.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { EICAR, randomBytes, sha256 } from "../testing/data.ts";
 
 const CLI = `${REPO_ROOT}src/cli.ts`;
 
@@ -108,9 +108,7 @@ Deno.test("cli upload sends a file and prints its id; --json is machine-readable
 Deno.test("cli upload --wait waits for the chat's scanner: APPROVED, or exit 3 attachment_rejected", async () => {
   await withCli(async ({ cli, endpoint, dir }) => {
     await Deno.writeFile(`${dir}/clean.pdf`, randomBytes(20_000, 23));
-    // The EICAR test string, from two halves so that no scanner flags this file.
-    const eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
-    await Deno.writeTextFile(`${dir}/eicar.txt`, eicar);
+    await Deno.writeTextFile(`${dir}/eicar.txt`, EICAR);
 
     const early = await cli(["upload", "clean.pdf", "--endpoint", endpoint]);
     assert.equal(early.code, 0, early.stderr);

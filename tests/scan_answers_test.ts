@@ -17,13 +17,10 @@ import {
 } from "../src/mod.ts";
 import { lookTimes } from "../src/_core/scan.ts";
 import { preferredWait } from "../worker/prefer.ts";
-import { randomBytes } from "../testing/data.ts";
+import { EICAR, randomBytes } from "../testing/data.ts";
 import { startRig } from "./_rig.ts";
 import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
-
-/** The EICAR test string, from two halves so that no scanner flags this file. */
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
 
 /** How long the local scanner takes: long enough that a look right after completion is early. */
 const SCAN_DELAY_MS = 4_000;
@@ -75,8 +72,7 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
     const pdf = { "Content-Type": "application/pdf" };
     const looks = () => rig.calls.GetTranscript ?? 0;
     const statusInService = (id: unknown) =>
-      [...rig.stack.service.store.chats.values()].flatMap((chat) => [...chat.attachments.values()])
-        .find((a) => a.id === id)?.status;
+      rig.stack.service.store.attachments().find((a) => a.id === id)?.status;
     const download = async (id: unknown) => {
       const response = await workerFetch(`${rig.worker.url}/attachments/${id}`, {
         headers: { "X-Amz-Bearer": rig.token },

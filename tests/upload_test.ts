@@ -13,7 +13,7 @@ import {
   type TransferProgress,
   uploadAttachment,
 } from "../src/mod.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { randomBytes, sha256, streamOf } from "../testing/data.ts";
 
 async function withChat(
   fn: (ctx: { stack: LocalStack; endpoint: string; token: string; contactId: string }) => Promise<
@@ -40,17 +40,6 @@ async function downloaded(endpoint: string, token: string, attachmentId: string)
   return { ...download, bytes };
 }
 
-function chunked(bytes: Uint8Array, size = 16_384): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + size));
-      offset += size;
-    },
-  });
-}
-
 Deno.test("uploadAttachment takes a path, file URL, FsFile, File, Blob, bytes and a sized stream; each round-trips intact", async () => {
   await withChat(async ({ endpoint, token }) => {
     const dir = await Deno.makeTempDir();
@@ -67,7 +56,7 @@ Deno.test("uploadAttachment takes a path, file URL, FsFile, File, Blob, bytes an
         { label: "File", file: new File([bytes], "file.pdf", { type: "application/pdf" }) },
         { label: "Blob", file: new Blob([bytes]), name: "blob.pdf" },
         { label: "bytes", file: bytes, name: "bytes.pdf" },
-        { label: "stream", file: chunked(bytes), name: "stream.pdf", size: bytes.length },
+        { label: "stream", file: streamOf(bytes, 16_384), name: "stream.pdf", size: bytes.length },
       ];
       try {
         for (const { label, file, name, size } of cases) {
@@ -141,7 +130,7 @@ Deno.test("a stream shorter or longer than its size fails: no completed attachme
       const error = await uploadAttachment({
         endpoint,
         connectionToken: token,
-        file: chunked(body),
+        file: streamOf(body, 16_384),
         size: label === "short" ? bytes.length : 150_000,
         name: `${label}.pdf`,
       }).catch((e) => e);
