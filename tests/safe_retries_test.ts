@@ -39,13 +39,36 @@ const putsToS3 = (rig: Rig) => rig.proxy.heads.filter((h) => h.startsWith("PUT "
  */
 async function assertCompletedAreStored(rig: Rig): Promise<void> {
   const target = { ...rig.stack.service.s3, publicUrl: undefined };
-  for (const chat of rig.stack.service.store.chats.values()) {
-    for (const attachment of chat.attachments.values()) {
-      if (!attachment.completed) continue;
-      const stored = await headObject(target, attachment.key);
-      assert.equal(stored?.size, attachment.size, `${attachment.id} was completed without bytes`);
-    }
+  for (const attachment of rig.stack.service.store.attachments()) {
+    if (!attachment.completed) continue;
+    const stored = await headObject(target, attachment.key);
+    assert.equal(stored?.size, attachment.size, `${attachment.id} was completed without bytes`);
   }
+}
+
+/**
+ * The first try of an upload whose completions are lost (`drops` of them): the worker answers
+ * 502 and nothing is in the chat. The local service answers a repeated ClientToken with
+ * `behaviour` from then on.
+ *
+ * @returns The headers the upload went with (to retry with), and the worker's answer.
+ */
+async function uploadWithCompletionsLost(
+  rig: Rig,
+  behaviour: typeof BEHAVIOURS[number],
+  upload: { name: string; body: Uint8Array<ArrayBuffer>; idempotencyKey: string; drops: number },
+) {
+  await answerRepeatedClientToken(rig, behaviour);
+  const headers = { ...pdf, "Idempotency-Key": upload.idempotencyKey };
+  rig.stack.service.faults.add({
+    operation: "CompleteAttachmentUpload",
+    kind: "drop",
+    count: upload.drops,
+  });
+  const first = await rig.upload(upload.name, upload.body, headers);
+  assert.equal(first.status, 502, JSON.stringify(first.json));
+  assert.equal((await rig.attachments()).length, 0, "nothing half-done is in the chat");
+  return { headers, first };
 }
 
 /** The bytes of an attachment, fetched back through a worker. */
@@ -62,19 +85,11 @@ for (const runtime of RUNTIMES) {
     Deno.test(`${runtime}, ${behaviour} for a repeated ClientToken: a lost completion is finished by a retry that completes the attachment S3 stored, without sending the bytes again`, async () => {
       const rig = await startRig(runtime);
       try {
-        await answerRepeatedClientToken(rig, behaviour);
         const body = randomBytes(200_000, 3);
-        const headers = { ...pdf, "Idempotency-Key": "finish-me" };
-        rig.stack.service.faults.add({
-          operation: "CompleteAttachmentUpload",
-          kind: "drop",
-          count: 99,
-        });
-        const first = await rig.upload("report.pdf", body, headers);
-        assert.equal(first.status, 502);
+        const lost = { name: "report.pdf", body, idempotencyKey: "finish-me", drops: 99 };
+        const { headers, first } = await uploadWithCompletionsLost(rig, behaviour, lost);
         assert.equal(first.json.code, "service_unavailable");
         assert.ok(first.json.attachmentId, "the problem names the attachment");
-        assert.equal((await rig.attachments()).length, 0, "nothing half-done is in the chat");
         assert.equal(putsToS3(rig), 1);
         assert.equal(rig.calls.StartAttachmentUpload, 1);
 
@@ -108,17 +123,9 @@ for (const runtime of RUNTIMES) {
         uploadHosts: [new URL(rig.proxy.url).host],
       });
       try {
-        await answerRepeatedClientToken(rig, behaviour);
         const body = randomBytes(150_000, 4);
-        const headers = { ...pdf, "Idempotency-Key": "elsewhere" };
-        rig.stack.service.faults.add({
-          operation: "CompleteAttachmentUpload",
-          kind: "drop",
-          count: 3,
-        });
-        const first = await rig.upload("ledger.pdf", body, headers);
-        assert.equal(first.status, 502, JSON.stringify(first.json));
-        assert.equal((await rig.attachments()).length, 0);
+        const lost = { name: "ledger.pdf", body, idempotencyKey: "elsewhere", drops: 3 };
+        const { headers, first } = await uploadWithCompletionsLost(rig, behaviour, lost);
 
         const response = await workerFetch(`${other.url}/attachments/ledger.pdf`, {
           method: "PUT",
