@@ -26,6 +26,7 @@ import type { components } from "../generated/worker.ts";
 import { AttachmentError, type AttachmentErrorCode, type AttachmentStage } from "./_core/errors.ts";
 import { type AttachmentProblem, checkAttachment } from "./_core/rules.ts";
 import { isRetryableStatus, parseServiceError, serviceFailure } from "./_core/upstream.ts";
+import { type TranscriptOptions, transcriptPages } from "./_core/transcript.ts";
 
 /** @internal The worker's shapes, from its OpenAPI description. */
 type WorkerSchemas = components["schemas"];
@@ -523,7 +524,7 @@ export interface ChatAttachment {
 
 /**
  * Lists the attachments a chat holds, oldest first, from its transcript (GetTranscript, page
- * by page). Only completed attachments are in a transcript.
+ * by page, at most 50 pages of 100 items). Only completed attachments are in a transcript.
  *
  * @param serviceEndpoint The Participant Service base URL.
  * @param connectionToken The participant's ConnectionToken.
@@ -545,42 +546,47 @@ export async function chatAttachments(
   options: { signal?: AbortSignal } = {},
 ): Promise<ChatAttachment[]> {
   const base = String(serviceEndpoint).replace(/\/+$/, "");
+  // The one transcript walker, over GetTranscript by fetch.
+  const client: TranscriptOptions["client"] = {
+    async getTranscript(token, input, call) {
+      const response = await fetch(`${base}/participant/transcript`, {
+        method: "POST",
+        signal: call?.signal,
+        headers: { "Content-Type": "application/json", "X-Amz-Bearer": token },
+        body: JSON.stringify(input ?? {}),
+      });
+      const body = parseJson(await response.text()) as Record<string, unknown> | undefined;
+      if (!response.ok) return { error: parseServiceError(response, body), response };
+      const transcript = Array.isArray(body?.Transcript) ? body.Transcript : [];
+      const nextToken = typeof body?.NextToken === "string" ? body.NextToken : undefined;
+      return { data: { Transcript: transcript, NextToken: nextToken }, response };
+    },
+  };
+  const items = [];
+  for await (const page of transcriptPages({ client, connectionToken, signal: options.signal })) {
+    items.push(...page);
+  }
   const found: ChatAttachment[] = [];
-  let nextToken: unknown;
-  do {
-    const page = await serviceCall(`${base}/participant/transcript`, "GetTranscript", {
-      method: "POST",
-      signal: options.signal,
-      headers: { "Content-Type": "application/json", "X-Amz-Bearer": connectionToken },
-      body: JSON.stringify({
-        MaxResults: 100,
-        ScanDirection: "FORWARD",
-        SortOrder: "ASCENDING",
-        ...(typeof nextToken === "string" ? { NextToken: nextToken } : {}),
-      }),
-    });
-    const items = Array.isArray(page.Transcript) ? page.Transcript : [];
-    for (const item of items as Record<string, unknown>[]) {
-      if (item.Type !== "ATTACHMENT" || !Array.isArray(item.Attachments)) continue;
-      for (const attachment of item.Attachments as Record<string, unknown>[]) {
-        if (typeof attachment.AttachmentId !== "string") continue;
-        found.push({
-          AttachmentId: attachment.AttachmentId,
-          AttachmentName: String(attachment.AttachmentName ?? attachment.AttachmentId),
-          ContentType: String(attachment.ContentType ?? "application/octet-stream"),
-          Status: typeof attachment.Status === "string" ? attachment.Status : undefined,
-          AbsoluteTime: typeof item.AbsoluteTime === "string" ? item.AbsoluteTime : undefined,
-        });
-      }
+  // The pages come newest first: the chat's order is the other way round.
+  for (const item of items.reverse()) {
+    if (!Array.isArray(item.Attachments)) continue;
+    for (const attachment of item.Attachments) {
+      if (typeof attachment.AttachmentId !== "string") continue;
+      found.push({
+        AttachmentId: attachment.AttachmentId,
+        AttachmentName: String(attachment.AttachmentName ?? attachment.AttachmentId),
+        ContentType: String(attachment.ContentType ?? "application/octet-stream"),
+        Status: typeof attachment.Status === "string" ? attachment.Status : undefined,
+        AbsoluteTime: typeof item.AbsoluteTime === "string" ? item.AbsoluteTime : undefined,
+      });
     }
-    nextToken = page.NextToken;
-  } while (typeof nextToken === "string");
+  }
   return found;
 }
 
 async function serviceCall(
   url: string,
-  operation: "StartChatContact" | "CreateParticipantConnection" | "GetTranscript",
+  operation: "StartChatContact" | "CreateParticipantConnection",
   init: RequestInit,
 ): Promise<Record<string, unknown>> {
   const response = await fetch(url, init);
