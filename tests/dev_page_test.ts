@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
+import { armFault, clearFaults } from "../local/faults.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createApp } from "../worker/app.ts";
@@ -212,20 +213,6 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
 async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: new URL(name, ARTIFACTS_DIR).pathname, fullPage: true });
-}
-
-async function armFault(participantUrl: string, rule: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${participantUrl}/_local/faults`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(rule),
-  });
-  assert.equal(response.status, 200, await response.text());
-}
-
-async function clearFaults(participantUrl: string): Promise<void> {
-  const response = await fetch(`${participantUrl}/_local/faults`, { method: "DELETE" });
-  await response.body?.cancel();
 }
 
 /** The names of the attachments in every chat's transcript, in order. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { AwsClient } from "aws4fetch";
 import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
+import { deleteBucket } from "./_http.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import {
   AttachmentError,
@@ -150,9 +150,7 @@ Deno.test("a stream shorter or longer than its size fails: no completed attachme
 Deno.test("an S3 refusal of a streamed upload is an error, and nothing is completed", async () => {
   await withChat(async ({ stack, endpoint, token }) => {
     // Without its bucket, the local S3 answers every PUT with 404 NoSuchBucket.
-    const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
-    const deleted = await aws.fetch(`${stack.s3.url}/${stack.s3.bucket}`, { method: "DELETE" });
-    assert.equal(deleted.status, 204, await deleted.text());
+    await deleteBucket(stack.s3);
     const path = await Deno.makeTempFile({ suffix: ".csv" });
     try {
       await Deno.writeTextFile(path, "a,b\n1,2\n");
