@@ -11,7 +11,7 @@ import { listAttachments } from "../src/mod.ts";
 import type { SendAttachmentOptions } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
-import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
@@ -76,6 +76,38 @@ export interface ProxiedStack {
   /** The attachments in a chat's transcript (the stack's chat by default). */
   attachments(token?: string): Promise<{ id: string; name: string }[]>;
   close(): Promise<void>;
+}
+
+/** What {@link withChat} hands its function: the local stack and an open chat. */
+export interface LocalChat {
+  stack: LocalStack;
+  /** The Participant Service's base URL. */
+  endpoint: string;
+  client: ParticipantClient;
+  /** The chat participant's ConnectionToken. */
+  token: string;
+  contactId: string;
+}
+
+/**
+ * Runs `fn` with the local stack and an open chat, and stops the stack after.
+ *
+ * @param fn The test.
+ * @param options The stack's options (limits, scanning, ...).
+ */
+export async function withChat(
+  fn: (chat: LocalChat) => Promise<void>,
+  options: Omit<LocalStackOptions, "s3Port" | "participantPort"> = {},
+): Promise<void> {
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, ...options });
+  try {
+    const endpoint = stack.participantUrl;
+    const client = createParticipantClient({ endpoint });
+    const chat = await openChat(client);
+    await fn({ stack, endpoint, client, token: chat.connectionToken, contactId: chat.contactId });
+  } finally {
+    await stack.close();
+  }
 }
 
 /**

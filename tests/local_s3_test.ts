@@ -219,11 +219,8 @@ Deno.test("a refused PUT leaves the client's connection closed cleanly, never re
   const { stack, client, chat } = await stackWithChat();
   try {
     const bytes = randomBytes(300_000, 5);
-    const upload = await startUpload(client, chat.connectionToken, {
-      name: "kept.pdf",
-      contentType: "application/pdf",
-      size: bytes.length,
-    });
+    const file = { name: "kept.pdf", contentType: "application/pdf", size: bytes.length };
+    const upload = await startUpload(client, chat.connectionToken, file);
     assert.equal((await putUpload(upload.url, upload.headers, bytes)).status, 200);
     const downloadUrl = await completeAndLocate(client, chat.connectionToken, upload.id);
     // A signature that does not match: refused before the body is read.
@@ -257,11 +254,8 @@ Deno.test("the bucket's CORS rule: allowed origins may PUT and GET; others, and 
   const bare = await startLocalStack({ s3Port: 0, participantPort: 0 });
   try {
     const bytes = randomBytes(500, 6);
-    const upload = await startUpload(client, chat.connectionToken, {
-      name: "cors.pdf",
-      contentType: "application/pdf",
-      size: bytes.length,
-    });
+    const file = { name: "cors.pdf", contentType: "application/pdf", size: bytes.length };
+    const upload = await startUpload(client, chat.connectionToken, file);
     const requested = Object.keys(upload.headers).filter((h) => h !== "Content-Length")
       .map((h) => h.toLowerCase()).join(",");
     const preflight = (url: string, origin: string) =>

@@ -7,11 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { headObject } from "../local/presign.ts";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { AttachmentError, createParticipantClient, uploadAttachment } from "../src/mod.ts";
+import type { LocalStack } from "../local/stack.ts";
+import { AttachmentError, uploadAttachment } from "../src/mod.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
-import { type Rig, startRig } from "./_rig.ts";
+import { type Rig, startRig, withChat } from "./_rig.ts";
 import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
@@ -28,6 +27,14 @@ async function answerRepeatedClientToken(rig: Rig, behaviour: typeof BEHAVIOURS[
   const text = await response.text();
   assert.equal(response.status, 200, text);
   assert.equal(JSON.parse(text).repeatedClientToken, behaviour);
+}
+
+/**
+ * Makes the next CompleteAttachmentUpload a ConflictException: `after` the completion took (its
+ * answer replaced), or `before` (refused).
+ */
+function conflictOnCompletion(stack: LocalStack, when: "before" | "after"): void {
+  stack.service.faults.add({ operation: "CompleteAttachmentUpload", kind: "conflict", when });
 }
 
 /** PUTs that reached S3 so far. */
@@ -160,11 +167,7 @@ for (const runtime of RUNTIMES) {
     try {
       // The completion took, and then its answer became a ConflictException: the transcript
       // shows the attachment, so the upload is done.
-      rig.stack.service.faults.add({
-        operation: "CompleteAttachmentUpload",
-        kind: "conflict",
-        when: "after",
-      });
+      conflictOnCompletion(rig.stack, "after");
       const done = await rig.upload("done.pdf", randomBytes(50_000, 5), pdf);
       assert.equal(done.status, 201, JSON.stringify(done.json));
       assert.equal(done.json.completed, true);
@@ -172,11 +175,7 @@ for (const runtime of RUNTIMES) {
 
       // The service refused the completion with a ConflictException: not in the transcript, so
       // a clear failure, and nothing in the chat.
-      rig.stack.service.faults.add({
-        operation: "CompleteAttachmentUpload",
-        kind: "conflict",
-        when: "before",
-      });
+      conflictOnCompletion(rig.stack, "before");
       const refused = await rig.upload("refused.pdf", randomBytes(50_000, 6), pdf);
       assert.equal(refused.status, 502, JSON.stringify(refused.json));
       assert.equal(refused.json.code, "completion_failed");
@@ -197,15 +196,8 @@ for (const runtime of RUNTIMES) {
 }
 
 Deno.test("the library settles a ConflictException on completion by the transcript too", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
-    stack.service.faults.add({
-      operation: "CompleteAttachmentUpload",
-      kind: "conflict",
-      when: "after",
-    });
+  await withChat(async ({ stack, endpoint, token: connectionToken }) => {
+    conflictOnCompletion(stack, "after");
     const sent = await uploadAttachment({
       endpoint,
       connectionToken,
@@ -215,7 +207,7 @@ Deno.test("the library settles a ConflictException on completion by the transcri
     assert.equal(sent.completed, true);
     assert.equal(sent.status, "APPROVED");
 
-    stack.service.faults.add({ operation: "CompleteAttachmentUpload", kind: "conflict" });
+    conflictOnCompletion(stack, "before");
     const failed = await uploadAttachment({
       endpoint,
       connectionToken,
@@ -226,7 +218,5 @@ Deno.test("the library settles a ConflictException on completion by the transcri
     assert.equal(failed.code, "completion_failed");
     assert.equal(failed.stage, "complete");
     assert.equal(failed.upstream?.name, "ConflictException");
-  } finally {
-    await stack.close();
-  }
+  });
 });

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { deleteBucket } from "./_http.ts";
-import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { withChat } from "./_rig.ts";
 import {
   AttachmentError,
-  createParticipantClient,
   downloadAttachment,
   type FileInput,
   listAttachments,
@@ -14,25 +12,6 @@ import {
   uploadAttachment,
 } from "../src/mod.ts";
 import { randomBytes, sha256, streamOf } from "../testing/data.ts";
-
-async function withChat(
-  fn: (ctx: { stack: LocalStack; endpoint: string; token: string; contactId: string }) => Promise<
-    void
-  >,
-) {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const chat = await openChat(createParticipantClient({ endpoint: stack.participantUrl }));
-    await fn({
-      stack,
-      endpoint: stack.participantUrl,
-      token: chat.connectionToken,
-      contactId: chat.contactId,
-    });
-  } finally {
-    await stack.close();
-  }
-}
 
 async function downloaded(endpoint: string, token: string, attachmentId: string) {
   const download = await downloadAttachment({ endpoint, connectionToken: token, attachmentId });
