@@ -285,12 +285,11 @@ export function appCases(runtime: WorkerRuntime): void {
       body: "x",
     });
     assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Bearer/);
-    await problem(anonymous, 401, "missing_token");
-    await problem(
-      await workerFetch(`${worker.url}/attachments/some-id`),
-      401,
-      "missing_token",
-    );
+    // Uploads and downloads alike say how to send the token.
+    const howToSend = /send the chat participant's ConnectionToken in the X-Amz-Bearer header/;
+    assert.match((await problem(anonymous, 401, "missing_token")).detail, howToSend);
+    const anonymousDownload = await workerFetch(`${worker.url}/attachments/some-id`);
+    assert.match((await problem(anonymousDownload, 401, "missing_token")).detail, howToSend);
 
     // A stream body goes out chunked: no Content-Length, so it cannot be forwarded to S3.
     const chunked = await put("/attachments/a.pdf", {
