@@ -17,11 +17,10 @@
  * @module
  */
 
-import { AwsClient } from "aws4fetch";
 import { createLocalService } from "../local/service.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import type { LinkShape } from "../testing/link.ts";
-import { objectUrl } from "../local/presign.ts";
+import { deleteObject, headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
 import { stopWith } from "./child.ts";
 
@@ -102,7 +101,6 @@ if (import.meta.main) {
     s3PublicUrl = s3Proxy.url;
     service.s3.publicUrl = s3Proxy.url;
   }
-  const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
   const keyOf = (attachmentId: string) => {
     for (const chat of service.store.chats.values()) {
       const attachment = chat.attachments.get(attachmentId);
@@ -134,19 +132,19 @@ if (import.meta.main) {
       if (!attachment) {
         return Response.json({ found: false, completed: false, size: -1, etag: "" });
       }
-      const url = objectUrl(service.s3, attachment.key);
       if (path === "/delete") {
-        const gone = await aws.fetch(url, { method: "DELETE" });
-        await gone.body?.cancel();
-        return Response.json({ deleted: gone.ok });
+        const deleted = await deleteObject(service.s3, attachment.key).then(
+          () => true,
+          () => false,
+        );
+        return Response.json({ deleted });
       }
-      const head = await aws.fetch(url, { method: "HEAD" });
-      await head.body?.cancel();
+      const head = await headObject(service.s3, attachment.key).catch(() => undefined);
       const stored: StoredObject = {
         found: true,
         completed: attachment.completed,
-        size: head.ok ? Number(head.headers.get("content-length")) : -1,
-        etag: head.ok ? (head.headers.get("etag") ?? "").replaceAll('"', "") : "",
+        size: head?.size ?? -1,
+        etag: head?.etag ?? "",
       };
       return Response.json(stored);
     },

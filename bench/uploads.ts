@@ -73,22 +73,17 @@ export async function prepareDirect(
  * @param body The body.
  * @returns The outcome.
  */
-export async function putDirect(prepared: PreparedDirect, body: BodySpec): Promise<UploadOutcome> {
-  const started = performance.now();
-  try {
+export function putDirect(prepared: PreparedDirect, body: BodySpec): Promise<UploadOutcome> {
+  return timed(async () => {
     const response = await rawPut(prepared.url, {
       headers: prepared.headers,
       size: body.size,
       body: bodyChunks(body.size, body.seed),
     });
-    const ms = performance.now() - started;
-    if (response.status !== 200) {
-      return { ms, attachmentId: prepared.attachmentId, error: `S3 answered ${response.status}` };
-    }
-    return { ms, attachmentId: prepared.attachmentId };
-  } catch (error) {
-    return { ms: performance.now() - started, error: describe(error) };
-  }
+    const { attachmentId } = prepared;
+    if (response.status !== 200) return { attachmentId, error: `S3 answered ${response.status}` };
+    return { attachmentId };
+  });
 }
 
 /**
@@ -100,28 +95,24 @@ export async function putDirect(prepared: PreparedDirect, body: BodySpec): Promi
  * @param name The attachment name.
  * @returns The outcome.
  */
-export async function putThroughWorker(
+export function putThroughWorker(
   workerUrl: string,
   chat: ChatSession,
   body: BodySpec,
   name = `worker-${body.seed}.pdf`,
 ): Promise<UploadOutcome> {
-  const started = performance.now();
-  try {
+  return timed(async () => {
     const response = await rawPut(`${workerUrl}/attachments/${encodeURIComponent(name)}`, {
       headers: { "X-Amz-Bearer": chat.connectionToken, "Content-Type": "application/pdf" },
       size: body.size,
       body: bodyChunks(body.size, body.seed),
     });
-    const ms = performance.now() - started;
     const attachmentId = attachmentIdOf(response.text);
     if (response.status !== 201) {
-      return { ms, attachmentId, error: `worker answered ${response.status}` };
+      return { attachmentId, error: `worker answered ${response.status}` };
     }
-    return { ms, attachmentId };
-  } catch (error) {
-    return { ms: performance.now() - started, error: describe(error) };
-  }
+    return { attachmentId };
+  });
 }
 
 /** A {@link PutObject} that streams a generated body with its length over raw HTTP/1.1. */
@@ -149,15 +140,14 @@ const streamingPut: PutObject = async (url, init) => {
  * its own. @default {stack.client}
  * @returns The outcome.
  */
-export async function threeCalls(
+export function threeCalls(
   stack: BenchStack,
   chat: ChatSession,
   body: BodySpec,
   client: ParticipantClient = stack.client,
 ): Promise<UploadOutcome> {
-  const started = performance.now();
   const s3Host = new URL(stack.s3PublicUrl).host;
-  try {
+  return timed(async () => {
     const sent = await sendAttachment({
       client,
       connectionToken: chat.connectionToken,
@@ -169,10 +159,8 @@ export async function threeCalls(
       isUploadUrlAllowed: (url) => url.host === s3Host,
       put: streamingPut,
     });
-    return { ms: performance.now() - started, attachmentId: sent.attachmentId };
-  } catch (error) {
-    return { ms: performance.now() - started, error: describe(error) };
-  }
+    return { attachmentId: sent.attachmentId };
+  });
 }
 
 /**
@@ -216,6 +204,20 @@ function attachmentIdOf(text: string): string | undefined {
     return typeof id === "string" ? id : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Times an upload, from the call to its answer: what it says, with the milliseconds; an
+ * exception becomes the outcome's `error`.
+ */
+async function timed(upload: () => Promise<Omit<UploadOutcome, "ms">>): Promise<UploadOutcome> {
+  const started = performance.now();
+  try {
+    const outcome = await upload();
+    return { ms: performance.now() - started, ...outcome };
+  } catch (error) {
+    return { ms: performance.now() - started, error: describe(error) };
   }
 }
 

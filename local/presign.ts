@@ -84,17 +84,21 @@ export async function presignObject(
  *
  * @param target The bucket and credentials.
  * @param key The object key.
- * @returns Its size, or `undefined` when there is no such object.
+ * @returns Its size and ETag (unquoted: the MD5 of a single-part upload), or `undefined` when
+ * there is no such object.
  */
 export async function headObject(
   target: S3Target,
   key: string,
-): Promise<{ size: number } | undefined> {
+): Promise<{ size: number; etag: string } | undefined> {
   const response = await signedClient(target).fetch(objectUrl(target, key), { method: "HEAD" });
   await response.body?.cancel();
   if (response.status === 404) return undefined;
   if (!response.ok) throw new Error(`S3 HEAD answered ${response.status}`);
-  return { size: Number(response.headers.get("content-length")) };
+  return {
+    size: Number(response.headers.get("content-length")),
+    etag: (response.headers.get("etag") ?? "").replaceAll('"', ""),
+  };
 }
 
 /**

@@ -42,8 +42,8 @@ Options (each also an environment variable):
   --help                                       this text`;
 
 /**
- * The growth, after collections, that counts as a leak. From clean full runs (README, "Soak"):
- * the live JS heap grew +0.8 MiB over the run in workerd and +1.3 MiB in Deno; RSS grew +0.1 to
+ * The growth, after collections, that counts as a leak. From clean full runs
+ * (docs/reliability.md, "Soak"): the live JS heap grew +0.8 MiB over the run in workerd and +1.3 MiB in Deno; RSS grew +0.1 to
  * +6.1 MiB over a second pass of 1,000 uploads (+15.0 MiB over one of 2,000). So the heap may
  * grow 4 MiB (three times the largest clean figure; 64 KiB kept per request is ~120 MiB here),
  * RSS 16 MiB.

@@ -26,6 +26,9 @@ import type { components } from "../generated/worker.ts";
 import { AttachmentError, type AttachmentErrorCode, type AttachmentStage } from "./_core/errors.ts";
 import { type AttachmentProblem, checkAttachment } from "./_core/rules.ts";
 import { isRetryableStatus, parseServiceError, serviceFailure } from "./_core/upstream.ts";
+import { transcriptPages } from "./_core/transcript.ts";
+import { openConnection } from "./_core/connection.ts";
+import type { CallOptions, ParticipantCalls, ParticipantResult } from "./_core/client.ts";
 
 /** @internal The worker's shapes, from its OpenAPI description. */
 type WorkerSchemas = components["schemas"];
@@ -462,7 +465,7 @@ export async function startChat(
 ): Promise<ChatConnection> {
   const base = String(serviceEndpoint).replace(/\/+$/, "");
   const { signal } = options;
-  const started = await serviceCall(`${base}/contact/chat`, "StartChatContact", {
+  const contact = await serviceRequest<Record<string, unknown>>(`${base}/contact/chat`, {
     method: "PUT",
     signal,
     headers: { "Content-Type": "application/json" },
@@ -473,6 +476,8 @@ export async function startChat(
       ClientToken: crypto.randomUUID(),
     }),
   });
+  if (contact.error) throw serviceFailure("StartChatContact", contact.error);
+  const started = contact.data;
   const participantToken = started.ParticipantToken;
   if (typeof participantToken !== "string") {
     throw new AttachmentError(
@@ -481,29 +486,11 @@ export async function startChat(
       "StartChatContact answered without a ParticipantToken",
     );
   }
-  const connection = await serviceCall(
-    `${base}/participant/connection`,
-    "CreateParticipantConnection",
-    {
-      method: "POST",
-      signal,
-      headers: { "Content-Type": "application/json", "X-Amz-Bearer": participantToken },
-      body: JSON.stringify({ Type: ["CONNECTION_CREDENTIALS"], ConnectParticipant: true }),
-    },
-  );
-  const credentials = connection.ConnectionCredentials as Record<string, unknown> | undefined;
-  if (typeof credentials?.ConnectionToken !== "string") {
-    throw new AttachmentError(
-      "service_unavailable",
-      "connect",
-      "CreateParticipantConnection answered without a ConnectionToken",
-    );
-  }
+  const connection = await openConnection(participantCalls(base), participantToken, signal);
   return {
     contactId: String(started.ContactId),
     participantId: String(started.ParticipantId),
-    connectionToken: credentials.ConnectionToken,
-    expiry: typeof credentials.Expiry === "string" ? credentials.Expiry : undefined,
+    ...connection,
   };
 }
 
@@ -523,7 +510,7 @@ export interface ChatAttachment {
 
 /**
  * Lists the attachments a chat holds, oldest first, from its transcript (GetTranscript, page
- * by page). Only completed attachments are in a transcript.
+ * by page, at most 50 pages of 100 items). Only completed attachments are in a transcript.
  *
  * @param serviceEndpoint The Participant Service base URL.
  * @param connectionToken The participant's ConnectionToken.
@@ -544,49 +531,73 @@ export async function chatAttachments(
   connectionToken: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<ChatAttachment[]> {
-  const base = String(serviceEndpoint).replace(/\/+$/, "");
+  const client = participantCalls(String(serviceEndpoint).replace(/\/+$/, ""));
+  const items = [];
+  for await (const page of transcriptPages({ client, connectionToken, signal: options.signal })) {
+    items.push(...page);
+  }
   const found: ChatAttachment[] = [];
-  let nextToken: unknown;
-  do {
-    const page = await serviceCall(`${base}/participant/transcript`, "GetTranscript", {
-      method: "POST",
-      signal: options.signal,
-      headers: { "Content-Type": "application/json", "X-Amz-Bearer": connectionToken },
-      body: JSON.stringify({
-        MaxResults: 100,
-        ScanDirection: "FORWARD",
-        SortOrder: "ASCENDING",
-        ...(typeof nextToken === "string" ? { NextToken: nextToken } : {}),
-      }),
-    });
-    const items = Array.isArray(page.Transcript) ? page.Transcript : [];
-    for (const item of items as Record<string, unknown>[]) {
-      if (item.Type !== "ATTACHMENT" || !Array.isArray(item.Attachments)) continue;
-      for (const attachment of item.Attachments as Record<string, unknown>[]) {
-        if (typeof attachment.AttachmentId !== "string") continue;
-        found.push({
-          AttachmentId: attachment.AttachmentId,
-          AttachmentName: String(attachment.AttachmentName ?? attachment.AttachmentId),
-          ContentType: String(attachment.ContentType ?? "application/octet-stream"),
-          Status: typeof attachment.Status === "string" ? attachment.Status : undefined,
-          AbsoluteTime: typeof item.AbsoluteTime === "string" ? item.AbsoluteTime : undefined,
-        });
-      }
+  // The pages come newest first: the chat's order is the other way round.
+  for (const item of items.reverse()) {
+    if (!Array.isArray(item.Attachments)) continue;
+    for (const attachment of item.Attachments) {
+      if (typeof attachment.AttachmentId !== "string") continue;
+      found.push({
+        AttachmentId: attachment.AttachmentId,
+        AttachmentName: String(attachment.AttachmentName ?? attachment.AttachmentId),
+        ContentType: String(attachment.ContentType ?? "application/octet-stream"),
+        Status: typeof attachment.Status === "string" ? attachment.Status : undefined,
+        AbsoluteTime: typeof item.AbsoluteTime === "string" ? item.AbsoluteTime : undefined,
+      });
     }
-    nextToken = page.NextToken;
-  } while (typeof nextToken === "string");
+  }
   return found;
 }
 
-async function serviceCall(
-  url: string,
-  operation: "StartChatContact" | "CreateParticipantConnection" | "GetTranscript",
-  init: RequestInit,
-): Promise<Record<string, unknown>> {
+/**
+ * The Participant Service calls the browser client makes, over `fetch`, so that the one
+ * connection request and the one transcript walker (in `_core/`) serve it too.
+ */
+function participantCalls(
+  base: string,
+): Pick<ParticipantCalls, "createParticipantConnection" | "getTranscript"> {
+  const call = <T>(path: string, token: string, input: unknown, options?: CallOptions) =>
+    serviceRequest<T>(`${base}${path}`, {
+      method: "POST",
+      signal: options?.signal,
+      headers: { "Content-Type": "application/json", "X-Amz-Bearer": token },
+      body: JSON.stringify(input ?? {}),
+    });
+  return {
+    createParticipantConnection: (token, input, options) =>
+      call("/participant/connection", token, input, options),
+    async getTranscript(token, input, options) {
+      const result = await call<Record<string, unknown>>(
+        "/participant/transcript",
+        token,
+        input,
+        options,
+      );
+      if (result.error) return result;
+      // Only what a walk reads, whatever else the answer holds.
+      const { Transcript, NextToken } = result.data;
+      return {
+        data: {
+          Transcript: Array.isArray(Transcript) ? Transcript : [],
+          NextToken: typeof NextToken === "string" ? NextToken : undefined,
+        },
+        response: result.response,
+      };
+    },
+  };
+}
+
+/** One call to the Participant Service over `fetch`: its answer, or its error as a value. */
+async function serviceRequest<T>(url: string, init: RequestInit): Promise<ParticipantResult<T>> {
   const response = await fetch(url, init);
   const body = parseJson(await response.text());
-  if (!response.ok) throw serviceFailure(operation, parseServiceError(response, body));
-  return typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
+  if (!response.ok) return { error: parseServiceError(response, body), response };
+  return { data: (typeof body === "object" && body !== null ? body : {}) as T, response };
 }
 
 function attachmentUrl(endpoint: string | URL, segment: string): string {

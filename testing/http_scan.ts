@@ -14,6 +14,23 @@ export interface ScannedHead {
   end: number;
 }
 
+/**
+ * The `Content-Length` a message head declares.
+ *
+ * @param head A request or response head, as text.
+ * @returns The length, or `undefined` where the head declares none.
+ *
+ * @example
+ * ```ts
+ * import { declaredLength } from "./http_scan.ts";
+ * console.assert(declaredLength("PUT /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n") === 2);
+ * ```
+ */
+export function declaredLength(head: string): number | undefined {
+  const length = /^content-length:[ \t]*(\d+)[ \t]*$/im.exec(head)?.[1];
+  return length === undefined ? undefined : Number(length);
+}
+
 const LATIN1 = new TextDecoder("latin1");
 const MAX_HEAD = 64 * 1024;
 const WINDOW = 16 * 1024;
@@ -76,8 +93,7 @@ export class RequestScanner {
         this.#lost = true;
         break;
       }
-      const length = /^content-length:[ \t]*(\d+)[ \t]*$/im.exec(head)?.[1];
-      this.#bodyLeft = length ? Number(length) : 0;
+      this.#bodyLeft = declaredLength(head) ?? 0;
     }
     return heads;
   }
@@ -184,12 +200,12 @@ export class ResponseScanner {
       this.#state = "chunk-size";
       return;
     }
-    const length = /^content-length:[ \t]*(\d+)[ \t]*$/im.exec(head)?.[1];
+    const length = declaredLength(head);
     if (length === undefined) {
       this.#lost = true; // the body runs to the close
       return;
     }
-    this.#left = Number(length);
+    this.#left = length;
     if (this.#left > 0) this.#state = "length";
   }
 

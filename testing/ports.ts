@@ -1,6 +1,6 @@
 /**
- * Ports for the servers the project starts: a free one picked on request, and a port in use an
- * error, never a silent fallback.
+ * Ports for the servers the project starts: a free one picked on request (picked again when
+ * another process takes it first), and a port in use an error, never a silent fallback.
  *
  * @module
  */
@@ -83,6 +83,31 @@ export function freePort(hostname = "127.0.0.1"): number {
  */
 export function saysAddressInUse(text: string): boolean {
   return /address already in use|EADDRINUSE|AddrInUse/i.test(text);
+}
+
+/**
+ * Starts a server on a port picked with {@link freePort}, and starts it again (three tries in
+ * all) when the port was taken between the pick and the server's bind. A port that was given
+ * is never retried: one in use is an error.
+ *
+ * @param picked Whether the port is picked (not given).
+ * @param start Picks the port (when it is picked) and starts the server.
+ * @returns What `start` returns.
+ *
+ * @example
+ * ```ts ignore
+ * import { freePort, startOnPickedPort } from "./ports.ts";
+ * const server = await startOnPickedPort(true, () => startServer(freePort()));
+ * ```
+ */
+export async function startOnPickedPort<T>(picked: boolean, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (!picked || attempt === 3 || !saysAddressInUse(String(error))) throw error;
+    }
+  }
 }
 
 /** The lowest port `freePort` draws from; well above the ports services usually take. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { RequestScanner, ResponseScanner } from "./http_scan.ts";
+import { declaredLength, RequestScanner, ResponseScanner } from "./http_scan.ts";
 import { seededRandom } from "./seeded_random.ts";
 import { assertPortFree } from "./ports.ts";
 import { Link, type LinkShape } from "./link.ts";
@@ -416,7 +416,7 @@ async function readRequestHead(conn: Deno.Conn): Promise<{ head: string; extra: 
  * still sending may lose the answer when the connection closes. Gives up after 10 s.
  */
 async function drainBody(conn: Deno.Conn, head: string, alreadyRead: number): Promise<void> {
-  const length = Number(/^content-length:[ \t]*(\d+)[ \t]*$/im.exec(head)?.[1] ?? 0);
+  const length = declaredLength(head) ?? 0;
   let left = length - alreadyRead;
   const buffer = new Uint8Array(64 * 1024);
   const deadline = Date.now() + 10_000;

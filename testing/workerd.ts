@@ -8,7 +8,7 @@
 
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
-import { assertPortFree, freePort, saysAddressInUse } from "./ports.ts";
+import { assertPortFree, freePort, startOnPickedPort } from "./ports.ts";
 import { type Relay, startRelay } from "./relay.ts";
 import { wranglerSettings } from "./wrangler.ts";
 
@@ -96,15 +96,7 @@ export async function startWorkerd(options: WorkerdOptions): Promise<RunningWork
       },
     };
   }
-  // A picked port can be taken between the pick and workerd's bind: pick again then.
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await startOnce(options);
-    } catch (error) {
-      const picked = !options.port;
-      if (!picked || attempt === 3 || !saysAddressInUse(String(error))) throw error;
-    }
-  }
+  return await startOnPickedPort(!options.port, () => startOnce(options));
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { textLines } from "./lines.ts";
-import { freePort, saysAddressInUse } from "./ports.ts";
+import { freePort, startOnPickedPort } from "./ports.ts";
 import { stopProcess } from "./processes.ts";
 
 /** The wrangler release the project runs (the newest that runs on Node 20). */
@@ -153,16 +153,8 @@ export interface WranglerDev {
  * await dev.close();
  * ```
  */
-export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
-  // A picked port can be taken between the pick and wrangler's bind: pick again then.
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await startOnce(options);
-    } catch (error) {
-      const picked = options.port === 0;
-      if (!picked || attempt === 3 || !saysAddressInUse(String(error))) throw error;
-    }
-  }
+export function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  return startOnPickedPort(options.port === 0, () => startOnce(options));
 }
 
 async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {

@@ -16,7 +16,7 @@ import { createParticipantClient, type ParticipantClient } from "../src/_core/cl
 import { openChat } from "../local/chat.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { pieces, randomBytes, sha256 } from "../testing/data.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { servedWorkerSpec, workerFetch, workerRawHttp } from "./_worker_contract.ts";
 import { CONNECT_MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES } from "./_connect_limits.ts";
@@ -285,12 +285,11 @@ export function appCases(runtime: WorkerRuntime): void {
       body: "x",
     });
     assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Bearer/);
-    await problem(anonymous, 401, "missing_token");
-    await problem(
-      await workerFetch(`${worker.url}/attachments/some-id`),
-      401,
-      "missing_token",
-    );
+    // Uploads and downloads alike say how to send the token.
+    const howToSend = /send the chat participant's ConnectionToken in the X-Amz-Bearer header/;
+    assert.match((await problem(anonymous, 401, "missing_token")).detail, howToSend);
+    const anonymousDownload = await workerFetch(`${worker.url}/attachments/some-id`);
+    assert.match((await problem(anonymousDownload, 401, "missing_token")).detail, howToSend);
 
     // A stream body goes out chunked: no Content-Length, so it cannot be forwarded to S3.
     const chunked = await put("/attachments/a.pdf", {
@@ -442,7 +441,7 @@ export function appCases(runtime: WorkerRuntime): void {
     const answer = await workerRawHttp({
       url: `${worker.url}/attachments/interrupted.pdf`,
       headers: { "X-Amz-Bearer": connectionToken, "Content-Length": String(size) },
-      body: chunks(randomBytes(size, 9), 64 * 1024),
+      body: pieces(randomBytes(size, 9), 64 * 1024),
       hangUpAfterBytes: size / 2,
     });
     assert.equal(answer, undefined);
@@ -457,10 +456,7 @@ export function appCases(runtime: WorkerRuntime): void {
     assert.ok(
       !(await transcriptAttachments()).some((a) => a.AttachmentName === "interrupted.pdf"),
     );
-    const made = [...stack.service.store.chats.values()].flatMap((
-      chat,
-    ) => [...chat.attachments.values()])
-      .filter((a) => a.name === "interrupted.pdf");
+    const made = stack.service.store.attachments().filter((a) => a.name === "interrupted.pdf");
     assert.equal(made.length, 1, "the upload had started");
     assert.equal(made[0].completed, false);
   });
@@ -522,10 +518,4 @@ export function appCases(runtime: WorkerRuntime): void {
     await app.problem(await app.put("/attachments/a.pdf", { body: "x" }), 502, "upload_refused");
     assert.ok(app.worker.logs.length >= 4, app.worker.logs.join("\n"));
   });
-}
-
-function* chunks(bytes: Uint8Array, size: number): Generator<Uint8Array> {
-  for (let offset = 0; offset < bytes.length; offset += size) {
-    yield bytes.subarray(offset, offset + size);
-  }
 }

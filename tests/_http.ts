@@ -1,10 +1,16 @@
 /**
  * HTTP on a test's side: a `fetch` that records every exchange it carries, a small server for
- * answers the local service would never send, an answer that breaks off, and a `PUT` to a
- * pre-signed URL that reads S3's error code.
+ * answers the local service would never send, an answer that breaks off, and an upload by
+ * hand (StartAttachmentUpload, then a `PUT` to the pre-signed URL that reads S3's error code),
+ * and a bucket taken away.
  *
  * @module
  */
+
+import assert from "node:assert/strict";
+import { AwsClient } from "aws4fetch";
+import { LOCAL_S3_CREDENTIALS, type LocalS3 } from "../local/s3.ts";
+import type { ParticipantCalls } from "../src/_core/client.ts";
 
 /** One request and its answer, as seen on the wire by {@link recordingFetch}. */
 export interface Exchange {
@@ -66,6 +72,45 @@ export function recordingFetch(
   return { fetch: recording, exchanges };
 }
 
+/** An upload StartAttachmentUpload started, for a `PUT` by hand. */
+export interface StartedUpload {
+  /** The AttachmentId. */
+  id: string;
+  /** The pre-signed URL. */
+  url: string;
+  /** `HeadersToInclude`. */
+  headers: Record<string, string>;
+  /** `UrlExpiry`, as the service wrote it. */
+  expiry: string;
+}
+
+/**
+ * StartAttachmentUpload through the client, asserted to succeed.
+ *
+ * @param client The Participant Service client.
+ * @param token The ConnectionToken.
+ * @param file The name, type and size to announce.
+ * @returns The attachment id, the URL, its headers and its expiry.
+ */
+export async function startUpload(
+  client: ParticipantCalls,
+  token: string,
+  file: { name: string; contentType: string; size: number },
+): Promise<StartedUpload> {
+  const { data, error } = await client.startAttachmentUpload(token, {
+    AttachmentName: file.name,
+    ContentType: file.contentType,
+    AttachmentSizeInBytes: file.size,
+  });
+  assert.ok(data, JSON.stringify(error));
+  return {
+    id: data.AttachmentId!,
+    url: data.UploadMetadata!.Url!,
+    headers: data.UploadMetadata!.HeadersToInclude!,
+    expiry: data.UploadMetadata!.UrlExpiry!,
+  };
+}
+
 /**
  * Uploads bytes with the headers StartAttachmentUpload asked for.
  *
@@ -82,6 +127,18 @@ export async function putUpload(
   const response = await fetch(url, { method: "PUT", headers, body });
   const text = await response.text();
   return { status: response.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1] };
+}
+
+/**
+ * Deletes the local S3's (empty) bucket with a signed call: from then on S3 answers every
+ * upload with 404 NoSuchBucket.
+ *
+ * @param s3 The local S3.
+ */
+export async function deleteBucket(s3: LocalS3): Promise<void> {
+  const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
+  const deleted = await aws.fetch(`${s3.url}/${s3.bucket}`, { method: "DELETE" });
+  assert.equal(deleted.status, 204, await deleted.text());
 }
 
 /** A small HTTP server on a free port, for answers the local service would never send. */

@@ -8,9 +8,10 @@
 
 import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
 import { listAttachments } from "../src/mod.ts";
+import type { SendAttachmentOptions } from "../src/_core/send.ts";
 import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
-import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack.ts";
 import { startProxy, type TcpProxy } from "../testing/proxy.ts";
 import { type StartedWorker, startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
@@ -68,7 +69,45 @@ export interface ProxiedStack {
   connectionToken: string;
   /** Participant Service calls so far, by operation. */
   calls: Record<string, number>;
+  /** The upload-URL rule that allows the proxy only. */
+  isProxyUrl(url: URL): boolean;
+  /** What `sendAttachment` takes to send a PDF into the chat, through the proxy only. */
+  sendOptions(name: string, body: Uint8Array<ArrayBuffer>): SendAttachmentOptions;
+  /** The attachments in a chat's transcript (the stack's chat by default). */
+  attachments(token?: string): Promise<{ id: string; name: string }[]>;
   close(): Promise<void>;
+}
+
+/** What {@link withChat} hands its function: the local stack and an open chat. */
+export interface LocalChat {
+  stack: LocalStack;
+  /** The Participant Service's base URL. */
+  endpoint: string;
+  client: ParticipantClient;
+  /** The chat participant's ConnectionToken. */
+  token: string;
+  contactId: string;
+}
+
+/**
+ * Runs `fn` with the local stack and an open chat, and stops the stack after.
+ *
+ * @param fn The test.
+ * @param options The stack's options (limits, scanning, ...).
+ */
+export async function withChat(
+  fn: (chat: LocalChat) => Promise<void>,
+  options: Omit<LocalStackOptions, "s3Port" | "participantPort"> = {},
+): Promise<void> {
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, ...options });
+  try {
+    const endpoint = stack.participantUrl;
+    const client = createParticipantClient({ endpoint });
+    const chat = await openChat(client);
+    await fn({ stack, endpoint, client, token: chat.connectionToken, contactId: chat.contactId });
+  } finally {
+    await stack.close();
+  }
 }
 
 /**
@@ -106,7 +145,29 @@ export async function startProxiedStack(
   try {
     const client = createParticipantClient({ endpoint: stack.participantUrl });
     const { connectionToken } = await openChat(client);
-    return { stack, proxy, client, connectionToken, calls, close };
+    const isProxyUrl = (url: URL) => url.host === new URL(proxy.url).host;
+    return {
+      stack,
+      proxy,
+      client,
+      connectionToken,
+      calls,
+      isProxyUrl,
+      sendOptions: (name, body) => ({
+        client,
+        connectionToken,
+        name,
+        contentType: "application/pdf",
+        size: body.length,
+        body,
+        isUploadUrlAllowed: isProxyUrl,
+      }),
+      async attachments(chatToken = connectionToken) {
+        const listed = await listAttachments({ client, connectionToken: chatToken });
+        return listed.map((a) => ({ id: a.attachmentId, name: a.name }));
+      },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -122,7 +183,7 @@ export async function startProxiedStack(
  */
 export async function startRig(runtime: WorkerRuntime, options: RigOptions = {}): Promise<Rig> {
   const proxied = await startProxiedStack({ ...options, recordHeads: true });
-  const { stack, proxy, client, connectionToken: token, calls } = proxied;
+  const { stack, proxy, client, connectionToken: token, calls, attachments } = proxied;
   let worker: StartedWorker;
   try {
     worker = await startWorker({
@@ -153,17 +214,12 @@ export async function startRig(runtime: WorkerRuntime, options: RigOptions = {})
       const json = await response.json().catch(() => ({}));
       return { status: response.status, headers: response.headers, json };
     },
-    async attachments(chatToken = token) {
-      const listed = await listAttachments({ client, connectionToken: chatToken });
-      return listed.map((a) => ({ id: a.attachmentId, name: a.name }));
-    },
+    attachments,
     async storedObjects() {
       const target = { ...stack.service.s3, publicUrl: undefined };
       let count = 0;
-      for (const chat of stack.service.store.chats.values()) {
-        for (const attachment of chat.attachments.values()) {
-          if ((await headObject(target, attachment.key))?.size === attachment.size) count++;
-        }
+      for (const attachment of stack.service.store.attachments()) {
+        if ((await headObject(target, attachment.key))?.size === attachment.size) count++;
       }
       return count;
     },

@@ -1,9 +1,12 @@
 /**
  * Running the project's commands as a user would in a shell: `deno` with arguments (or any
- * program), its exit code and output collected; and Redocly CLI's lint of an OpenAPI file.
+ * program), its exit code and output collected; and Redocly CLI's lint of an OpenAPI file,
+ * asserted clean.
  *
  * @module
  */
+
+import assert from "node:assert/strict";
 
 /** What a finished subprocess left behind. */
 export interface ProcessResult {
@@ -57,17 +60,13 @@ export async function runCommand(
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
 
 /**
- * Lints an OpenAPI file with Redocly CLI under the house rules (`redocly.yaml`).
+ * Lints an OpenAPI file with Redocly CLI under the house rules (`redocly.yaml`) and asserts it
+ * is clean: no problem (each shown as `rule: message at pointer`), no error, no warning, none
+ * ignored, and the run's exit code 0.
  *
  * @param path The file, relative to the checkout.
- * @returns Every problem as `rule: message at pointer` (empty when clean), the totals and the
- * run itself.
  */
-export async function redoclyLint(path: string): Promise<{
-  problems: string[];
-  totals: { errors: number; warnings: number; ignored: number };
-  run: ProcessResult;
-}> {
+export async function assertLintsClean(path: string): Promise<void> {
   const run = await runDeno(
     [
       "run",
@@ -91,5 +90,7 @@ export async function redoclyLint(path: string): Promise<{
   const problems = report.problems.map((p) =>
     `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? "?"}`
   );
-  return { problems, totals: report.totals, run };
+  assert.deepEqual(problems, []);
+  assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 });
+  assert.equal(run.code, 0, run.stderr);
 }

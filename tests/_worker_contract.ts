@@ -56,7 +56,7 @@ export const WORKER_SPEC_PATH: URL = new URL("../worker/openapi.yaml", import.me
 
 /**
  * What `GET /openapi.json` must serve: worker/openapi.yaml, read from disk, with every
- * `description` left out (the document's own too), as the README says it is served.
+ * `description` left out (the document's own too), as docs/worker-api.md says it is served.
  *
  * @returns The expected document.
  */

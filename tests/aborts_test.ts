@@ -38,7 +38,7 @@ for (const [kind, input] of Object.entries(inputs)) {
         connectionToken: t.connectionToken,
         name: "report.pdf",
         ...input(),
-        isUploadUrlAllowed: (url) => url.host === new URL(t.proxy.url).host,
+        isUploadUrlAllowed: t.isProxyUrl,
         signal: controller.signal,
       });
       await eventually(() => t.proxy.stats.faults === 1);

@@ -1,7 +1,7 @@
 /**
  * Hostile input to the upload worker, in workerd and in Deno: names, content types and
  * `Content-Length` values that break naive code. Every expected answer is stated here, from
- * the README's rules (a name is 1–256 characters without `/`, `\` or control characters, not
+ * docs/limits.md's rules (a name is 1–256 characters without `/`, `\` or control characters, not
  * ending in white space or a dot, with an extension of 1–10 letters, digits, `-` or `_`; the
  * instance, here one with Amazon Connect's defaults, allows the extension or refuses it; with
  * `ALLOWED_TYPES`, the worker refuses other types itself); nothing asks the product's own

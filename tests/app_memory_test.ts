@@ -55,8 +55,7 @@ Deno.test("a 200 MB body streams through the worker while its memory grows < 8 M
           assert.equal(sent.size, SIZE);
           assert.equal(sent.completed, true);
 
-          const attachment = [...stack.service.store.chats.values()]
-            .flatMap((chat) => [...chat.attachments.values()])
+          const attachment = stack.service.store.attachments()
             .find((a) => a.id === sent.attachmentId)!;
           const stored = await headObject(
             { url: stack.s3.url, bucket: stack.s3.bucket, ...LOCAL_S3_CREDENTIALS },

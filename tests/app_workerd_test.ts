@@ -5,6 +5,7 @@ import { startLocalStack } from "../local/stack.ts";
 import { appCases } from "./_app_cases.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 import { startWorker } from "../testing/worker.ts";
+import { commandLine } from "../testing/processes.ts";
 import { servedWorkerSpec, workerFetch } from "./_worker_contract.ts";
 
 appCases("workerd");
@@ -42,7 +43,7 @@ Deno.test("upload worker in workerd through wrangler dev: the wrangler.jsonc pat
     throw error;
   });
   try {
-    assert.match(Deno.readTextFileSync(`/proc/${worker.pid}/cmdline`), /workerd/);
+    assert.match(commandLine(worker.pid), /workerd/);
     const { connectionToken } = await openChat(
       createParticipantClient({ endpoint: stack.participantUrl }),
     );

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { startWorker } from "../testing/worker.ts";
-import { checkFile, UploadError } from "../src/browser.ts";
+import { chatAttachments, checkFile, startChat, UploadError } from "../src/browser.ts";
+import { AttachmentError, createParticipantClient, uploadAttachment } from "../src/mod.ts";
 import { ignoreWithoutChromium, launchBrowser, type Page } from "../testing/browser.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 
@@ -52,6 +53,40 @@ Deno.test("UploadError tells retryable failures from refusals", () => {
   assert.equal(new UploadError("throttled", "x", { status: 429 }).retryable, true);
   assert.equal(new UploadError("service_unavailable", "x", { status: 502 }).retryable, true);
   assert.equal(new UploadError("too_large", "x", { status: 413 }).retryable, false);
+});
+
+Deno.test("startChat and chatAttachments (their calls are plain fetch, so Deno runs them): every transcript page, oldest first", async () => {
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
+  try {
+    const endpoint = stack.participantUrl;
+    const chat = await startChat(endpoint, { displayName: "Ada" });
+    const client = createParticipantClient({ endpoint });
+    const names: string[] = [];
+    // 3 attachments among 230 messages: the transcript spans three 100-item pages.
+    for (let i = 0; i < 230; i++) {
+      if (i % 100 === 5) {
+        const name = `part-${i}.txt`;
+        const file = new Uint8Array(4);
+        await uploadAttachment({ client, connectionToken: chat.connectionToken, file, name });
+        names.push(name);
+      }
+      const sent = await client.sendMessage(chat.connectionToken, {
+        ContentType: "text/plain",
+        Content: `message ${i}`,
+      });
+      assert.equal(sent.error, undefined);
+    }
+    const listed = await chatAttachments(endpoint, chat.connectionToken);
+    assert.deepEqual(listed.map((a) => a.AttachmentName), names);
+    assert.ok(listed.every((a) => a.ContentType === "text/plain" && a.Status === "APPROVED"));
+
+    const denied = await chatAttachments(endpoint, "not-a-token").catch((e) => e);
+    assert.ok(denied instanceof AttachmentError, String(denied));
+    assert.equal(denied.code, "access_denied");
+    assert.equal(denied.stage, "list");
+  } finally {
+    await stack.close();
+  }
 });
 
 /** What a test page's `client` module is: `src/browser.ts` as the worker serves it. */
@@ -281,5 +316,5 @@ Deno.test({
 });
 
 function countAttachments(stack: LocalStack): number {
-  return [...stack.service.store.chats.values()].reduce((n, chat) => n + chat.attachments.size, 0);
+  return stack.service.store.attachments().length;
 }

@@ -24,15 +24,13 @@ import {
 import { ignoreWithoutChromium, launchBrowser } from "../testing/browser.ts";
 import { bannerField, onFreePorts, start } from "./_start.ts";
 import { eventually } from "./_wait.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { EICAR, randomBytes, sha256 } from "../testing/data.ts";
 import { serveTiny } from "./_http.ts";
 
 const CHATJS = new URL(
   "../node_modules/amazon-connect-chatjs/dist/amazon-connect-chat.js",
   import.meta.url,
 );
-
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
 
 /** What the page keeps on `window` for the test. */
 interface PageState {

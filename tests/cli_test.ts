@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { AwsClient } from "aws4fetch";
 import { openChat } from "../local/chat.ts";
-import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
+import { deleteBucket } from "./_http.ts";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, listAttachments, uploadAttachment } from "../src/mod.ts";
 import { type ProcessResult, REPO_ROOT, runCommand, runDeno } from "./_run.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { EICAR, randomBytes, sha256 } from "../testing/data.ts";
 
 const CLI = `${REPO_ROOT}src/cli.ts`;
 
@@ -108,9 +107,7 @@ Deno.test("cli upload sends a file and prints its id; --json is machine-readable
 Deno.test("cli upload --wait waits for the chat's scanner: APPROVED, or exit 3 attachment_rejected", async () => {
   await withCli(async ({ cli, endpoint, dir }) => {
     await Deno.writeFile(`${dir}/clean.pdf`, randomBytes(20_000, 23));
-    // The EICAR test string, from two halves so that no scanner flags this file.
-    const eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
-    await Deno.writeTextFile(`${dir}/eicar.txt`, eicar);
+    await Deno.writeTextFile(`${dir}/eicar.txt`, EICAR);
 
     const early = await cli(["upload", "clean.pdf", "--endpoint", endpoint]);
     assert.equal(early.code, 0, early.stderr);
@@ -283,9 +280,7 @@ Deno.test("cli exit codes: 2 usage, 3 refused input, 4 service or auth failure, 
     assert.equal(failing.code, 4, failing.stderr);
     assert.match(failing.stderr, /\(service_unavailable\)/);
 
-    const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
-    const deleted = await aws.fetch(`${stack.s3.url}/${stack.s3.bucket}`, { method: "DELETE" });
-    assert.equal(deleted.status, 204);
+    await deleteBucket(stack.s3);
     const refusedByS3 = await cli(["upload", "notes.txt", "--endpoint", endpoint]);
     assert.equal(refusedByS3.code, 5, refusedByS3.stderr);
     assert.match(refusedByS3.stderr, /S3 refused the upload: HTTP 404 NoSuchBucket/);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import net from "node:net";
+import { declaredLength } from "../testing/http_scan.ts";
 import { startProxy } from "../testing/proxy.ts";
 import { startWorkerd } from "../testing/workerd.ts";
 import { startRelay } from "../testing/relay.ts";
@@ -49,7 +50,7 @@ class Wire {
   async answer(): Promise<{ head: string; body: string }> {
     const head = await this.head();
     assert.ok(head, "an answer");
-    const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1]);
+    const length = declaredLength(head) ?? 0;
     while (this.#buffer.length < length) assert.ok(await this.#more(30_000), "the whole body");
     const body = new TextDecoder().decode(this.#buffer.subarray(0, length));
     this.#buffer = this.#buffer.subarray(length);

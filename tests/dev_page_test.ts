@@ -5,21 +5,26 @@
  */
 
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import http from "node:http";
 import { openChat } from "../local/chat.ts";
+import { armFault, clearFaults } from "../local/faults.ts";
 import { createParticipantClient } from "../src/_core/client.ts";
 import { type LocalStack, startLocalStack } from "../local/stack.ts";
 import { createApp } from "../worker/app.ts";
 import { ConfigError, parseConfig } from "../worker/config.ts";
-import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
+import {
+  type StartedWorker,
+  startWorker,
+  type StartWorkerOptions,
+  type WorkerRuntime,
+} from "../testing/worker.ts";
 import {
   ignoreWithoutChromium,
   launchBrowser,
   type Page,
   type TestBrowser,
 } from "../testing/browser.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { EICAR, randomBytes, sha256 } from "../testing/data.ts";
+import { openRaw } from "../testing/raw_http.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
 /** Where the screenshots go (gitignored). */
@@ -43,6 +48,64 @@ async function openPage(browser: TestBrowser, url: string): Promise<Page> {
   return page;
 }
 
+/**
+ * The worker in workerd with the development page on, against the local stack.
+ *
+ * @param stack The local stack.
+ * @param options Other worker options (limits, ...).
+ */
+function startPageWorker(
+  stack: LocalStack,
+  options: Partial<StartWorkerOptions> = {},
+): Promise<StartedWorker> {
+  return startWorker({
+    runtime: "workerd",
+    participantUrl: stack.participantUrl,
+    uploadHosts: [new URL(stack.s3.url).host],
+    vars: { DEV_PAGE: "true" },
+    ...options,
+  });
+}
+
+/** What a page test stands on: the stack, the page's worker, Chromium on the page, a folder. */
+interface PageRig {
+  stack: LocalStack;
+  worker: StartedWorker;
+  browser: TestBrowser;
+  /** The page, loaded and ready. */
+  page: Page;
+  /** A folder for the files the test picks or drops. */
+  files: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local stack (its scanner on where asked), the worker with the development page,
+ * Chromium, and opens the page.
+ *
+ * @param scanning The local service's scanner. @default {off}
+ */
+async function startPageRig(scanning?: { delayMs: number }): Promise<PageRig> {
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, scanning });
+  const started: { worker?: StartedWorker; browser?: TestBrowser; files?: string } = {};
+  const close = async () => {
+    await started.browser?.close();
+    await started.worker?.close();
+    await stack.close();
+    if (started.files) await Deno.remove(started.files, { recursive: true });
+  };
+  try {
+    const worker = started.worker = await startPageWorker(stack);
+    const browser = started.browser = await launchBrowser();
+    const files = started.files = await Deno.makeTempDir({ prefix: "dev-page-files-" });
+    const page = await openPage(browser, `${worker.url}/`);
+    return { stack, worker, browser, files, page, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 async function startChatOn(page: Page): Promise<void> {
   await page.click("#start-chat");
   await page.waitForSelector("#chat-status[data-connected=true]");
@@ -52,34 +115,25 @@ async function startChatOn(page: Page): Promise<void> {
  * The worker's own answer to `PUT /attachments/{name}` announcing `size` bytes, as curl would
  * get it. Only the headers and `body` (if any) are sent: the worker refuses on those.
  */
-function askWorker(
+async function askWorker(
   workerUrl: string,
   token: string,
   name: string,
   options: { size: number; contentType: string; body?: Uint8Array },
 ): Promise<{ status: number; code?: string; detail?: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(`${workerUrl}/attachments/${encodeURIComponent(name)}`, {
-      method: "PUT",
-      headers: {
-        "X-Amz-Bearer": token,
-        "Content-Type": options.contentType,
-        "Content-Length": String(options.size),
-      },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, code: body.code, detail: body.detail });
-      });
-      response.on("error", reject);
-    });
-    request.on("error", reject);
-    if (options.body) request.write(options.body);
-    request.flushHeaders();
+  const exchange = await openRaw(`${workerUrl}/attachments/${encodeURIComponent(name)}`, {
+    "X-Amz-Bearer": token,
+    "Content-Type": options.contentType,
+    "Content-Length": String(options.size),
   });
+  try {
+    if (options.body) await exchange.write(options.body);
+    const answer = await exchange.answer;
+    const body = JSON.parse(answer.text);
+    return { status: answer.status, code: body.code, detail: body.detail };
+  } finally {
+    exchange.close();
+  }
 }
 
 const LOCAL_ENV = { PARTICIPANT_ENDPOINT: "http://127.0.0.1:9", UPLOAD_HOSTS: "127.0.0.1:9" };
@@ -161,20 +215,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(name, ARTIFACTS_DIR).pathname, fullPage: true });
 }
 
-async function armFault(participantUrl: string, rule: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${participantUrl}/_local/faults`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(rule),
-  });
-  assert.equal(response.status, 200, await response.text());
-}
-
-async function clearFaults(participantUrl: string): Promise<void> {
-  const response = await fetch(`${participantUrl}/_local/faults`, { method: "DELETE" });
-  await response.body?.cancel();
-}
-
 /** The names of the attachments in every chat's transcript, in order. */
 function transcriptNames(stack: LocalStack): string[] {
   return [...stack.service.store.chats.values()].flatMap((chat) =>
@@ -188,19 +228,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
-    const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-    const worker = await startWorker({
-      runtime: "workerd",
-      participantUrl: stack.participantUrl,
-      uploadHosts: [new URL(stack.s3.url).host],
-      vars: { DEV_PAGE: "true" },
-    });
-    const browser = await launchBrowser();
-    const files = await Deno.makeTempDir({ prefix: "dev-page-files-" });
+    const rig = await startPageRig();
+    const { stack, worker, browser, files, page } = rig;
     const chats = () => [...stack.service.store.chats.values()];
     try {
-      const page = await openPage(browser, `${worker.url}/`);
-
       await t.step(
         "a 5 MB PDF uploads with progress to 100%, joins the chat and downloads identical",
         async () => {
@@ -308,13 +339,9 @@ Deno.test({
       await t.step(
         "with a policy (MAX_ATTACHMENT_BYTES, ALLOWED_TYPES), the page learns it and refuses before upload",
         async () => {
-          const strict = await startWorker({
-            runtime: "workerd",
-            participantUrl: stack.participantUrl,
-            uploadHosts: [new URL(stack.s3.url).host],
+          const strict = await startPageWorker(stack, {
             maxAttachmentBytes: MB,
             allowedTypes: ["pdf", "text/plain"],
-            vars: { DEV_PAGE: "true" },
           });
           try {
             const strictPage = await openPage(browser, `${strict.url}/`);
@@ -461,10 +488,7 @@ Deno.test({
 
       assert.deepEqual(browser.pageErrors, []);
     } finally {
-      await browser.close();
-      await worker.close();
-      await stack.close();
-      await Deno.remove(files, { recursive: true });
+      await rig.close();
     }
   },
 });
@@ -475,21 +499,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const stack = await startLocalStack({
-      s3Port: 0,
-      participantPort: 0,
-      scanning: { delayMs: 1_500 },
-    });
-    const worker = await startWorker({
-      runtime: "workerd",
-      participantUrl: stack.participantUrl,
-      uploadHosts: [new URL(stack.s3.url).host],
-      vars: { DEV_PAGE: "true" },
-    });
-    const browser = await launchBrowser();
-    const files = await Deno.makeTempDir({ prefix: "dev-page-scan-" });
+    const rig = await startPageRig({ delayMs: 1_500 });
+    const { browser, files, page } = rig;
     try {
-      const page = await openPage(browser, `${worker.url}/`);
       await startChatOn(page);
       // Every state each row goes through, in order.
       await page.evaluate(() => {
@@ -511,10 +523,7 @@ Deno.test({
       });
       const clean = await writePdf(files, "statement.pdf", 200 * 1024, 5);
       const infected = `${files}/eicar.txt`;
-      await Deno.writeTextFile(
-        infected,
-        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*",
-      );
+      await Deno.writeTextFile(infected, EICAR);
       await page.setInputFiles("#file-input", [clean, infected]);
 
       const approved = page.locator('li.upload[data-name="statement.pdf"][data-state=done]');
@@ -542,10 +551,7 @@ Deno.test({
       await screenshot(page, "dev-page-scanning.png");
       assert.deepEqual(browser.pageErrors, []);
     } finally {
-      await browser.close();
-      await worker.close();
-      await stack.close();
-      await Deno.remove(files, { recursive: true });
+      await rig.close();
     }
   },
 });

@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import {
-  AttachmentError,
-  createParticipantClient,
-  downloadAttachment,
-  uploadAttachment,
-} from "../src/mod.ts";
+import { withChat } from "./_rig.ts";
+import { AttachmentError, downloadAttachment, uploadAttachment } from "../src/mod.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
 
 Deno.test("downloadAttachment streams the bytes with their size, name and type, and counts progress", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
+  await withChat(async ({ endpoint, token: connectionToken }) => {
     const bytes = randomBytes(180_000, 41);
     const sent = await uploadAttachment({
       endpoint,
@@ -38,16 +29,11 @@ Deno.test("downloadAttachment streams the bytes with their size, name and type, 
     const got = await new Response(download.body).arrayBuffer();
     assert.equal(await sha256(got), await sha256(bytes));
     assert.equal(progress.at(-1), bytes.length);
-  } finally {
-    await stack.close();
-  }
+  });
 });
 
 Deno.test("downloadAttachment: an unknown id is the service's ValidationException; a bad token its 403", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
+  await withChat(async ({ endpoint, token: connectionToken }) => {
     const unknown = await downloadAttachment({ endpoint, connectionToken, attachmentId: "nope" })
       .catch((e) => e);
     assert.ok(unknown instanceof AttachmentError);
@@ -60,16 +46,11 @@ Deno.test("downloadAttachment: an unknown id is the service's ValidationExceptio
     }).catch((e) => e);
     assert.equal(denied.code, "access_denied");
     assert.equal(denied.upstream?.name, "AccessDeniedException");
-  } finally {
-    await stack.close();
-  }
+  });
 });
 
 Deno.test("downloadAttachment fetches only allowed URLs: a stricter rule refuses the local http one", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
+  await withChat(async ({ endpoint, token: connectionToken }) => {
     const sent = await uploadAttachment({
       endpoint,
       connectionToken,
@@ -86,7 +67,5 @@ Deno.test("downloadAttachment fetches only allowed URLs: a stricter rule refuses
     assert.equal(error.code, "download_host_not_allowed");
     assert.equal(error.stage, "download");
     assert.match(error.message, /not an allowed host/);
-  } finally {
-    await stack.close();
-  }
+  });
 });

@@ -13,9 +13,9 @@ import {
   StartAttachmentUploadCommand,
 } from "@aws-sdk/client-connectparticipant";
 import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { createParticipantClient } from "../src/_core/client.ts";
-import { putUpload } from "./_http.ts";
+import { type LocalStackOptions, startLocalStack } from "../local/stack.ts";
+import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
+import { putUpload, startUpload } from "./_http.ts";
 import { randomBytes } from "../testing/data.ts";
 import { runCommand } from "./_run.ts";
 import { startRig } from "./_rig.ts";
@@ -35,6 +35,30 @@ const REAL_HEADER_NAMES = [
 /** ISO-8601 in whole seconds, as the real service writes UrlExpiry. */
 const WHOLE_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
+/** The local stack, the project's client on it (retries off) and an open chat. */
+async function stackWithChat(options: LocalStackOptions = {}) {
+  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, ...options });
+  const client = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
+  const chat = await openChat(client).catch(async (error) => {
+    await stack.close();
+    throw error;
+  });
+  return { stack, client, chat };
+}
+
+/** CompleteAttachmentUpload, asserted to succeed, then GetAttachment's download URL. */
+async function completeAndLocate(
+  client: ParticipantClient,
+  token: string,
+  attachmentId: string,
+): Promise<string> {
+  const done = await client.completeAttachmentUpload(token, { AttachmentIds: [attachmentId] });
+  assert.equal(done.error, undefined);
+  const got = await client.getAttachment(token, { AttachmentId: attachmentId });
+  assert.ok(got.data?.Url, JSON.stringify(got.error));
+  return got.data.Url;
+}
+
 function sdkClient(endpoint: string) {
   return new ConnectParticipantClient({
     region: "us-east-1",
@@ -45,19 +69,16 @@ function sdkClient(endpoint: string) {
 }
 
 Deno.test("StartAttachmentUpload answers the real service's upload metadata", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  const client = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
+  const { stack, client, chat } = await stackWithChat();
   try {
-    const chat = await openChat(client);
     const bytes = randomBytes(1_000, 2);
     const before = Date.now();
-    const { data } = await client.startAttachmentUpload(chat.connectionToken, {
-      AttachmentName: "56102_file.txt",
-      ContentType: "text/plain",
-      AttachmentSizeInBytes: bytes.length,
+    const upload = await startUpload(client, chat.connectionToken, {
+      name: "56102_file.txt",
+      contentType: "text/plain",
+      size: bytes.length,
     });
-    const { Url, UrlExpiry, HeadersToInclude } = data!.UploadMetadata!;
-    const headers = HeadersToInclude!;
+    const { url, expiry, headers } = upload;
     assert.deepEqual(Object.keys(headers).sort(), REAL_HEADER_NAMES);
     assert.equal(headers["Content-Type"], "text/plain");
     assert.equal(headers["Content-Length"], "1000");
@@ -67,27 +88,27 @@ Deno.test("StartAttachmentUpload answers the real service's upload metadata", as
     assert.equal(headers["x-amz-meta-initial_contact_id"], chat.contactId);
     assert.match(headers["x-amz-meta-account_id"], /^\d{12}$/);
     assert.equal(headers["x-amz-meta-organization_id"], "local-instance");
-    const signed = new URL(Url!).searchParams.get("X-Amz-SignedHeaders")!.split(";");
+    const signed = new URL(url).searchParams.get("X-Amz-SignedHeaders")!.split(";");
     for (const name of REAL_HEADER_NAMES) {
       assert.ok(signed.includes(name.toLowerCase()), `${name} is signed`);
     }
-    assert.match(UrlExpiry!, WHOLE_SECONDS);
-    const lifetime = Date.parse(UrlExpiry!) - before;
+    assert.match(expiry, WHOLE_SECONDS);
+    const lifetime = Date.parse(expiry) - before;
     assert.ok(lifetime > 298_000 && lifetime <= 301_000, `UrlExpiry ${lifetime} ms ahead`);
 
     for (const left of ["x-amz-acl", "x-amz-meta-organization_id", "x-amz-meta-contact_id"]) {
       const partial = Object.fromEntries(Object.entries(headers).filter(([k]) => k !== left));
-      const refused = await putUpload(Url!, partial, bytes);
+      const refused = await putUpload(url, partial, bytes);
       assert.equal(refused.status, 403, `${left} left out`);
       assert.equal(refused.code, "SignatureDoesNotMatch");
     }
-    assert.equal((await putUpload(Url!, headers, bytes)).status, 200);
+    assert.equal((await putUpload(url, headers, bytes)).status, 200);
     const done = await client.completeAttachmentUpload(chat.connectionToken, {
-      AttachmentIds: [data!.AttachmentId!],
+      AttachmentIds: [upload.id],
     });
     assert.equal(done.error, undefined);
     const got = await client.getAttachment(chat.connectionToken, {
-      AttachmentId: data!.AttachmentId!,
+      AttachmentId: upload.id,
     });
     assert.match(got.data!.UrlExpiry!, WHOLE_SECONDS);
   } finally {
@@ -128,11 +149,9 @@ Deno.test("names with sequential, leading and trailing spaces upload, list and d
   });
 
   await t.step("through the official SDK's flow", async () => {
-    const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
+    const { stack, client: ours, chat } = await stackWithChat();
     const sdk = sdkClient(stack.participantUrl);
     try {
-      const ours = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
-      const chat = await openChat(ours);
       for (const [i, name] of SPACED_NAMES.entries()) {
         const bytes = randomBytes(20_000 + i, 20 + i);
         const started = await sdk.send(
@@ -197,31 +216,23 @@ console.log(JSON.stringify(out));
 `;
 
 Deno.test("a refused PUT leaves the client's connection closed cleanly, never reset", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  const client = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
+  const { stack, client, chat } = await stackWithChat();
   try {
-    const chat = await openChat(client);
     const bytes = randomBytes(300_000, 5);
-    const { data } = await client.startAttachmentUpload(chat.connectionToken, {
-      AttachmentName: "kept.pdf",
-      ContentType: "application/pdf",
-      AttachmentSizeInBytes: bytes.length,
-    });
-    const { Url, HeadersToInclude } = data!.UploadMetadata!;
-    assert.equal((await putUpload(Url!, HeadersToInclude!, bytes)).status, 200);
-    await client.completeAttachmentUpload(chat.connectionToken, {
-      AttachmentIds: [data!.AttachmentId!],
-    });
-    const download = await client.getAttachment(chat.connectionToken, {
-      AttachmentId: data!.AttachmentId!,
-    });
+    const file = { name: "kept.pdf", contentType: "application/pdf", size: bytes.length };
+    const upload = await startUpload(client, chat.connectionToken, file);
+    assert.equal((await putUpload(upload.url, upload.headers, bytes)).status, 200);
+    const downloadUrl = await completeAndLocate(client, chat.connectionToken, upload.id);
     // A signature that does not match: refused before the body is read.
-    const forged = Url!.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${"0".repeat(64)}`);
+    const forged = upload.url.replace(
+      /X-Amz-Signature=[0-9a-f]+/,
+      `X-Amz-Signature=${"0".repeat(64)}`,
+    );
     const run = await runCommand("node", [
       "--input-type=module",
       "-e",
       REUSE_SCRIPT,
-      JSON.stringify([forged, HeadersToInclude, download.data!.Url]),
+      JSON.stringify([forged, upload.headers, downloadUrl]),
     ]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout);
@@ -229,7 +240,7 @@ Deno.test("a refused PUT leaves the client's connection closed cleanly, never re
     assert.deepEqual(result.next, ["200", "200", "200", "200", "200"]);
 
     // Answers that read the whole request keep the connection.
-    const kept = await fetch(download.data!.Url!);
+    const kept = await fetch(downloadUrl);
     assert.equal(kept.headers.get("connection"), "keep-alive");
     await kept.body?.cancel();
   } finally {
@@ -239,19 +250,13 @@ Deno.test("a refused PUT leaves the client's connection closed cleanly, never re
 
 Deno.test("the bucket's CORS rule: allowed origins may PUT and GET; others, and unset, may not", async () => {
   const page = "http://127.0.0.1:9999";
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0, s3CorsOrigins: [page] });
+  const { stack, client, chat } = await stackWithChat({ s3CorsOrigins: [page] });
   const bare = await startLocalStack({ s3Port: 0, participantPort: 0 });
   try {
-    const client = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
-    const chat = await openChat(client);
     const bytes = randomBytes(500, 6);
-    const { data } = await client.startAttachmentUpload(chat.connectionToken, {
-      AttachmentName: "cors.pdf",
-      ContentType: "application/pdf",
-      AttachmentSizeInBytes: bytes.length,
-    });
-    const { Url, HeadersToInclude } = data!.UploadMetadata!;
-    const requested = Object.keys(HeadersToInclude!).filter((h) => h !== "Content-Length")
+    const file = { name: "cors.pdf", contentType: "application/pdf", size: bytes.length };
+    const upload = await startUpload(client, chat.connectionToken, file);
+    const requested = Object.keys(upload.headers).filter((h) => h !== "Content-Length")
       .map((h) => h.toLowerCase()).join(",");
     const preflight = (url: string, origin: string) =>
       fetch(url, {
@@ -263,7 +268,7 @@ Deno.test("the bucket's CORS rule: allowed origins may PUT and GET; others, and 
         },
       });
 
-    const allowed = await preflight(Url!, page);
+    const allowed = await preflight(upload.url, page);
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers.get("access-control-allow-origin"), page);
     assert.match(allowed.headers.get("access-control-allow-methods")!, /PUT/);
@@ -271,34 +276,30 @@ Deno.test("the bucket's CORS rule: allowed origins may PUT and GET; others, and 
     for (const header of requested.split(",")) assert.ok(allowedHeaders.includes(header), header);
     await allowed.body?.cancel();
 
-    const other = await preflight(Url!, "http://evil.example");
+    const other = await preflight(upload.url, "http://evil.example");
     assert.equal(other.status, 403);
     assert.equal(other.headers.get("access-control-allow-origin"), null);
     await other.body?.cancel();
 
-    const put = await fetch(Url!, {
+    const put = await fetch(upload.url, {
       method: "PUT",
-      headers: { ...HeadersToInclude, Origin: page },
+      headers: { ...upload.headers, Origin: page },
       body: bytes,
     });
     assert.equal(put.status, 200);
     assert.equal(put.headers.get("access-control-allow-origin"), page);
     await put.body?.cancel();
-    await client.completeAttachmentUpload(chat.connectionToken, {
-      AttachmentIds: [data!.AttachmentId!],
-    });
-    const got = await client.getAttachment(chat.connectionToken, {
-      AttachmentId: data!.AttachmentId!,
-    });
-    const get = await fetch(got.data!.Url!, { headers: { Origin: page } });
+    const downloadUrl = await completeAndLocate(client, chat.connectionToken, upload.id);
+    const get = await fetch(downloadUrl, { headers: { Origin: page } });
     assert.equal(get.headers.get("access-control-allow-origin"), page);
     assert.deepEqual(new Uint8Array(await get.arrayBuffer()), bytes);
-    const elsewhere = await fetch(got.data!.Url!, { headers: { Origin: "http://evil.example" } });
+    const elsewhere = await fetch(downloadUrl, { headers: { Origin: "http://evil.example" } });
     assert.equal(elsewhere.headers.get("access-control-allow-origin"), null);
     await elsewhere.body?.cancel();
 
     // A bucket nobody gave a CORS rule refuses every preflight.
-    const bareUrl = new URL(new URL(Url!).pathname + new URL(Url!).search, bare.s3.url).href;
+    const bareUrl =
+      new URL(new URL(upload.url).pathname + new URL(upload.url).search, bare.s3.url).href;
     const refused = await preflight(bareUrl, page);
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get("access-control-allow-origin"), null);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createNodePut } from "../src/_library/put_node.ts";
 import { fetchPut } from "../src/_core/put.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
+import { randomBytes, sha256, streamOf } from "../testing/data.ts";
 
 interface Seen {
   contentLength: string | null;
@@ -52,17 +52,6 @@ function recordingServer() {
   };
 }
 
-function streamOf(bytes: Uint8Array, chunk = 10_000): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + chunk));
-      offset += chunk;
-    },
-  });
-}
-
 Deno.test("createNodePut streams a body with the exact Content-Length, never chunked, and counts progress", async () => {
   const server = recordingServer();
   try {
@@ -71,7 +60,7 @@ Deno.test("createNodePut streams a body with the exact Content-Length, never chu
     const put = createNodePut({ onProgress: ({ loaded }) => progress.push(loaded) });
     const answer = await put(server.url, {
       headers: { "x-amz-meta-test": "kept", "Content-Length": String(bytes.length) },
-      body: streamOf(bytes),
+      body: streamOf(bytes, 10_000),
       size: bytes.length,
     });
     assert.equal(answer.status, 200);
@@ -95,7 +84,7 @@ Deno.test("fetchPut in Deno sends a generic stream chunked: why createNodePut ex
     const bytes = randomBytes(50_000, 4);
     const answer = await fetchPut(server.url, {
       headers: { "content-length": String(bytes.length) },
-      body: streamOf(bytes),
+      body: streamOf(bytes, 10_000),
       size: bytes.length,
     });
     await answer.body?.cancel();
@@ -113,7 +102,11 @@ Deno.test("createNodePut fails a stream shorter or longer than its size; the ser
     const put = createNodePut();
     const arrival = server.nextArrival();
     await assert.rejects(
-      put(server.url, { headers: {}, body: streamOf(bytes.slice(0, 60_000)), size: bytes.length }),
+      put(server.url, {
+        headers: {},
+        body: streamOf(bytes.slice(0, 60_000), 10_000),
+        size: bytes.length,
+      }),
       /ended after 60000 of the 100000 bytes/,
     );
     await arrival;
@@ -126,7 +119,7 @@ Deno.test("createNodePut fails a stream shorter or longer than its size; the ser
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     await assert.rejects(
-      put(server.url, { headers: {}, body: streamOf(longer), size: bytes.length }),
+      put(server.url, { headers: {}, body: streamOf(longer, 10_000), size: bytes.length }),
       /more than the 100000 bytes/,
     );
     await second;

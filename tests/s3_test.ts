@@ -6,25 +6,14 @@ import assert from "node:assert/strict";
 import { openChat } from "../local/chat.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { createParticipantClient, type ParticipantClient } from "../src/_core/client.ts";
-import { putUpload } from "./_http.ts";
+import { putUpload, type StartedUpload, startUpload } from "./_http.ts";
 import { randomBytes } from "../testing/data.ts";
 
 const REFUSED = ["SignatureDoesNotMatch", "AccessDenied"];
 
-async function startUpload(client: ParticipantClient, token: string, size: number) {
-  const { data, error } = await client.startAttachmentUpload(token, {
-    AttachmentName: "scan.pdf",
-    ContentType: "application/pdf",
-    AttachmentSizeInBytes: size,
-  });
-  assert.ok(data, JSON.stringify(error));
-  return {
-    id: data.AttachmentId!,
-    url: data.UploadMetadata!.Url!,
-    headers: data.UploadMetadata!.HeadersToInclude!,
-    expiry: Date.parse(data.UploadMetadata!.UrlExpiry!),
-  };
-}
+/** StartAttachmentUpload of a PDF of `size` bytes. */
+const startPdf = (client: ParticipantClient, token: string, size: number) =>
+  startUpload(client, token, { name: "scan.pdf", contentType: "application/pdf", size });
 
 function without(headers: Record<string, string>, name: string): Record<string, string> {
   const kept = Object.entries(headers).filter(([k]) => k.toLowerCase() !== name.toLowerCase());
@@ -39,7 +28,7 @@ Deno.test("the local S3 refuses a PUT that does not match its signature", async 
   const bytes = randomBytes(2048, 3);
   try {
     await t.step("HeadersToInclude signs type, length, disposition and metadata", async () => {
-      const upload = await startUpload(client, connectionToken, bytes.length);
+      const upload = await startPdf(client, connectionToken, bytes.length);
       const names = Object.keys(upload.headers).map((k) => k.toLowerCase());
       for (const name of ["content-type", "content-length", "content-disposition"]) {
         assert.ok(names.includes(name), `${name} in ${names}`);
@@ -50,7 +39,7 @@ Deno.test("the local S3 refuses a PUT that does not match its signature", async 
       assert.match(upload.headers["Content-Disposition"], /^attachment; filename="scan\.pdf"$/);
     });
 
-    const refusals: [string, (u: Awaited<ReturnType<typeof startUpload>>) => Promise<unknown>][] = [
+    const refusals: [string, (u: StartedUpload) => Promise<unknown>][] = [
       [
         "Content-Disposition left out",
         (u) => putUpload(u.url, without(u.headers, "Content-Disposition"), bytes),
@@ -90,7 +79,7 @@ Deno.test("the local S3 refuses a PUT that does not match its signature", async 
     ];
     for (const [name, attempt] of refusals) {
       await t.step(`403 for ${name}; nothing is stored, so completing is a conflict`, async () => {
-        const upload = await startUpload(client, connectionToken, bytes.length);
+        const upload = await startPdf(client, connectionToken, bytes.length);
         const answer = await attempt(upload) as { status: number; code?: string };
         assert.equal(answer.status, 403, JSON.stringify(answer));
         assert.ok(REFUSED.includes(answer.code!), JSON.stringify(answer));
@@ -103,7 +92,7 @@ Deno.test("the local S3 refuses a PUT that does not match its signature", async 
     }
 
     await t.step("the same upload with its headers intact is accepted and completes", async () => {
-      const upload = await startUpload(client, connectionToken, bytes.length);
+      const upload = await startPdf(client, connectionToken, bytes.length);
       assert.equal((await putUpload(upload.url, upload.headers, bytes)).status, 200);
       const done = await client.completeAttachmentUpload(connectionToken, {
         AttachmentIds: [upload.id],
@@ -112,7 +101,7 @@ Deno.test("the local S3 refuses a PUT that does not match its signature", async 
     });
 
     await t.step("CompleteAttachmentUpload without any upload is a ConflictException", async () => {
-      const upload = await startUpload(client, connectionToken, 10);
+      const upload = await startPdf(client, connectionToken, 10);
       const done = await client.completeAttachmentUpload(connectionToken, {
         AttachmentIds: [upload.id],
       });
@@ -132,9 +121,11 @@ Deno.test("the local S3 refuses a PUT after the URL expired", async () => {
     const client = createParticipantClient({ endpoint: stack.participantUrl, retry: false });
     const { connectionToken } = await openChat(client);
     const bytes = randomBytes(100);
-    const upload = await startUpload(client, connectionToken, bytes.length);
+    const upload = await startPdf(client, connectionToken, bytes.length);
     // SigV4 dates have whole seconds: wait until a full second past UrlExpiry.
-    await new Promise((r) => setTimeout(r, Math.max(0, upload.expiry - Date.now()) + 1100));
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, Date.parse(upload.expiry) - Date.now()) + 1100)
+    );
     const answer = await putUpload(upload.url, upload.headers, bytes);
     assert.equal(answer.status, 403, JSON.stringify(answer));
     assert.equal(answer.code, "AccessDenied");

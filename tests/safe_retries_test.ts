@@ -7,11 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { headObject } from "../local/presign.ts";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import { AttachmentError, createParticipantClient, uploadAttachment } from "../src/mod.ts";
+import type { LocalStack } from "../local/stack.ts";
+import { AttachmentError, uploadAttachment } from "../src/mod.ts";
 import { randomBytes, sha256 } from "../testing/data.ts";
-import { type Rig, startRig } from "./_rig.ts";
+import { type Rig, startRig, withChat } from "./_rig.ts";
 import { startWorker, type WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
 
@@ -30,6 +29,14 @@ async function answerRepeatedClientToken(rig: Rig, behaviour: typeof BEHAVIOURS[
   assert.equal(JSON.parse(text).repeatedClientToken, behaviour);
 }
 
+/**
+ * Makes the next CompleteAttachmentUpload a ConflictException: `after` the completion took (its
+ * answer replaced), or `before` (refused).
+ */
+function conflictOnCompletion(stack: LocalStack, when: "before" | "after"): void {
+  stack.service.faults.add({ operation: "CompleteAttachmentUpload", kind: "conflict", when });
+}
+
 /** PUTs that reached S3 so far. */
 const putsToS3 = (rig: Rig) => rig.proxy.heads.filter((h) => h.startsWith("PUT ")).length;
 
@@ -39,13 +46,36 @@ const putsToS3 = (rig: Rig) => rig.proxy.heads.filter((h) => h.startsWith("PUT "
  */
 async function assertCompletedAreStored(rig: Rig): Promise<void> {
   const target = { ...rig.stack.service.s3, publicUrl: undefined };
-  for (const chat of rig.stack.service.store.chats.values()) {
-    for (const attachment of chat.attachments.values()) {
-      if (!attachment.completed) continue;
-      const stored = await headObject(target, attachment.key);
-      assert.equal(stored?.size, attachment.size, `${attachment.id} was completed without bytes`);
-    }
+  for (const attachment of rig.stack.service.store.attachments()) {
+    if (!attachment.completed) continue;
+    const stored = await headObject(target, attachment.key);
+    assert.equal(stored?.size, attachment.size, `${attachment.id} was completed without bytes`);
   }
+}
+
+/**
+ * The first try of an upload whose completions are lost (`drops` of them): the worker answers
+ * 502 and nothing is in the chat. The local service answers a repeated ClientToken with
+ * `behaviour` from then on.
+ *
+ * @returns The headers the upload went with (to retry with), and the worker's answer.
+ */
+async function uploadWithCompletionsLost(
+  rig: Rig,
+  behaviour: typeof BEHAVIOURS[number],
+  upload: { name: string; body: Uint8Array<ArrayBuffer>; idempotencyKey: string; drops: number },
+) {
+  await answerRepeatedClientToken(rig, behaviour);
+  const headers = { ...pdf, "Idempotency-Key": upload.idempotencyKey };
+  rig.stack.service.faults.add({
+    operation: "CompleteAttachmentUpload",
+    kind: "drop",
+    count: upload.drops,
+  });
+  const first = await rig.upload(upload.name, upload.body, headers);
+  assert.equal(first.status, 502, JSON.stringify(first.json));
+  assert.equal((await rig.attachments()).length, 0, "nothing half-done is in the chat");
+  return { headers, first };
 }
 
 /** The bytes of an attachment, fetched back through a worker. */
@@ -62,19 +92,11 @@ for (const runtime of RUNTIMES) {
     Deno.test(`${runtime}, ${behaviour} for a repeated ClientToken: a lost completion is finished by a retry that completes the attachment S3 stored, without sending the bytes again`, async () => {
       const rig = await startRig(runtime);
       try {
-        await answerRepeatedClientToken(rig, behaviour);
         const body = randomBytes(200_000, 3);
-        const headers = { ...pdf, "Idempotency-Key": "finish-me" };
-        rig.stack.service.faults.add({
-          operation: "CompleteAttachmentUpload",
-          kind: "drop",
-          count: 99,
-        });
-        const first = await rig.upload("report.pdf", body, headers);
-        assert.equal(first.status, 502);
+        const lost = { name: "report.pdf", body, idempotencyKey: "finish-me", drops: 99 };
+        const { headers, first } = await uploadWithCompletionsLost(rig, behaviour, lost);
         assert.equal(first.json.code, "service_unavailable");
         assert.ok(first.json.attachmentId, "the problem names the attachment");
-        assert.equal((await rig.attachments()).length, 0, "nothing half-done is in the chat");
         assert.equal(putsToS3(rig), 1);
         assert.equal(rig.calls.StartAttachmentUpload, 1);
 
@@ -108,17 +130,9 @@ for (const runtime of RUNTIMES) {
         uploadHosts: [new URL(rig.proxy.url).host],
       });
       try {
-        await answerRepeatedClientToken(rig, behaviour);
         const body = randomBytes(150_000, 4);
-        const headers = { ...pdf, "Idempotency-Key": "elsewhere" };
-        rig.stack.service.faults.add({
-          operation: "CompleteAttachmentUpload",
-          kind: "drop",
-          count: 3,
-        });
-        const first = await rig.upload("ledger.pdf", body, headers);
-        assert.equal(first.status, 502, JSON.stringify(first.json));
-        assert.equal((await rig.attachments()).length, 0);
+        const lost = { name: "ledger.pdf", body, idempotencyKey: "elsewhere", drops: 3 };
+        const { headers, first } = await uploadWithCompletionsLost(rig, behaviour, lost);
 
         const response = await workerFetch(`${other.url}/attachments/ledger.pdf`, {
           method: "PUT",
@@ -153,11 +167,7 @@ for (const runtime of RUNTIMES) {
     try {
       // The completion took, and then its answer became a ConflictException: the transcript
       // shows the attachment, so the upload is done.
-      rig.stack.service.faults.add({
-        operation: "CompleteAttachmentUpload",
-        kind: "conflict",
-        when: "after",
-      });
+      conflictOnCompletion(rig.stack, "after");
       const done = await rig.upload("done.pdf", randomBytes(50_000, 5), pdf);
       assert.equal(done.status, 201, JSON.stringify(done.json));
       assert.equal(done.json.completed, true);
@@ -165,11 +175,7 @@ for (const runtime of RUNTIMES) {
 
       // The service refused the completion with a ConflictException: not in the transcript, so
       // a clear failure, and nothing in the chat.
-      rig.stack.service.faults.add({
-        operation: "CompleteAttachmentUpload",
-        kind: "conflict",
-        when: "before",
-      });
+      conflictOnCompletion(rig.stack, "before");
       const refused = await rig.upload("refused.pdf", randomBytes(50_000, 6), pdf);
       assert.equal(refused.status, 502, JSON.stringify(refused.json));
       assert.equal(refused.json.code, "completion_failed");
@@ -190,15 +196,8 @@ for (const runtime of RUNTIMES) {
 }
 
 Deno.test("the library settles a ConflictException on completion by the transcript too", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
-    stack.service.faults.add({
-      operation: "CompleteAttachmentUpload",
-      kind: "conflict",
-      when: "after",
-    });
+  await withChat(async ({ stack, endpoint, token: connectionToken }) => {
+    conflictOnCompletion(stack, "after");
     const sent = await uploadAttachment({
       endpoint,
       connectionToken,
@@ -208,7 +207,7 @@ Deno.test("the library settles a ConflictException on completion by the transcri
     assert.equal(sent.completed, true);
     assert.equal(sent.status, "APPROVED");
 
-    stack.service.faults.add({ operation: "CompleteAttachmentUpload", kind: "conflict" });
+    conflictOnCompletion(stack, "before");
     const failed = await uploadAttachment({
       endpoint,
       connectionToken,
@@ -219,7 +218,5 @@ Deno.test("the library settles a ConflictException on completion by the transcri
     assert.equal(failed.code, "completion_failed");
     assert.equal(failed.stage, "complete");
     assert.equal(failed.upstream?.name, "ConflictException");
-  } finally {
-    await stack.close();
-  }
+  });
 });

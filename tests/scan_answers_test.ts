@@ -6,24 +6,13 @@
  * still being scanned or rejected is a clear problem, not attachment_not_found.
  */
 import assert from "node:assert/strict";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import {
-  AttachmentError,
-  createParticipantClient,
-  downloadAttachment,
-  uploadAttachment,
-  waitForScan,
-} from "../src/mod.ts";
+import { AttachmentError, downloadAttachment, uploadAttachment, waitForScan } from "../src/mod.ts";
 import { lookTimes } from "../src/_core/scan.ts";
 import { preferredWait } from "../worker/prefer.ts";
-import { randomBytes } from "../testing/data.ts";
-import { startRig } from "./_rig.ts";
+import { EICAR, randomBytes } from "../testing/data.ts";
+import { startRig, withChat } from "./_rig.ts";
 import type { WorkerRuntime } from "../testing/worker.ts";
 import { workerFetch } from "./_worker_contract.ts";
-
-/** The EICAR test string, from two halves so that no scanner flags this file. */
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
 
 /** How long the local scanner takes: long enough that a look right after completion is early. */
 const SCAN_DELAY_MS = 4_000;
@@ -75,8 +64,7 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
     const pdf = { "Content-Type": "application/pdf" };
     const looks = () => rig.calls.GetTranscript ?? 0;
     const statusInService = (id: unknown) =>
-      [...rig.stack.service.store.chats.values()].flatMap((chat) => [...chat.attachments.values()])
-        .find((a) => a.id === id)?.status;
+      rig.stack.service.store.attachments().find((a) => a.id === id)?.status;
     const download = async (id: unknown) => {
       const response = await workerFetch(`${rig.worker.url}/attachments/${id}`, {
         headers: { "X-Amz-Bearer": rig.token },
@@ -171,14 +159,7 @@ for (const runtime of ["workerd", "deno"] satisfies WorkerRuntime[]) {
 }
 
 Deno.test("the library: waitForScan as an option and a function; downloads of unapproved files say why", async () => {
-  const stack = await startLocalStack({
-    s3Port: 0,
-    participantPort: 0,
-    scanning: { delayMs: SCAN_DELAY_MS },
-  });
-  const endpoint = stack.participantUrl;
-  try {
-    const { connectionToken } = await openChat(createParticipantClient({ endpoint }));
+  await withChat(async ({ endpoint, token: connectionToken }) => {
     const service = { endpoint, connectionToken };
     const file = (seed: number) => randomBytes(10_000, seed);
 
@@ -225,7 +206,5 @@ Deno.test("the library: waitForScan as an option and a function; downloads of un
       waitForScan: 1,
     });
     assert.equal(short.status, "IN_PROGRESS");
-  } finally {
-    await stack.close();
-  }
+  }, { scanning: { delayMs: SCAN_DELAY_MS } });
 });

@@ -15,10 +15,7 @@ import {
   sendFile,
   startChatContact,
 } from "./_chat_socket.ts";
-import { randomBytes } from "../testing/data.ts";
-
-/** The EICAR test string, from two halves so that no scanner flags this file. */
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
+import { EICAR, randomBytes } from "../testing/data.ts";
 
 async function customerChat(participantUrl: string) {
   const chat = await startChatContact(participantUrl, "scan-instance");

@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
-import { openChat } from "../local/chat.ts";
-import { startLocalStack } from "../local/stack.ts";
-import {
-  AttachmentError,
-  createParticipantClient,
-  listAttachments,
-  uploadAttachment,
-} from "../src/mod.ts";
+import { withChat } from "./_rig.ts";
+import { AttachmentError, listAttachments, uploadAttachment } from "../src/mod.ts";
 
 Deno.test("listAttachments walks every transcript page and returns the attachments oldest first", async () => {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const endpoint = stack.participantUrl;
-    const client = createParticipantClient({ endpoint });
-    const { connectionToken } = await openChat(client);
+  await withChat(async ({ endpoint, client, token: connectionToken }) => {
     const names: string[] = [];
     // 3 attachments among 230 messages: the transcript spans three 100-item pages.
     for (let i = 0; i < 230; i++) {
@@ -40,7 +30,5 @@ Deno.test("listAttachments walks every transcript page and returns the attachmen
     assert.equal(error.code, "access_denied");
     assert.equal(error.stage, "list");
     assert.equal(error.upstream?.name, "AccessDeniedException");
-  } finally {
-    await stack.close();
-  }
+  });
 });

@@ -1,54 +1,22 @@
 import assert from "node:assert/strict";
-import { AwsClient } from "aws4fetch";
-import { openChat } from "../local/chat.ts";
 import { headObject } from "../local/presign.ts";
 import { LOCAL_S3_CREDENTIALS } from "../local/s3.ts";
-import { type LocalStack, startLocalStack } from "../local/stack.ts";
+import { deleteBucket } from "./_http.ts";
+import { withChat } from "./_rig.ts";
 import {
   AttachmentError,
-  createParticipantClient,
   downloadAttachment,
   type FileInput,
   listAttachments,
   type TransferProgress,
   uploadAttachment,
 } from "../src/mod.ts";
-import { randomBytes, sha256 } from "../testing/data.ts";
-
-async function withChat(
-  fn: (ctx: { stack: LocalStack; endpoint: string; token: string; contactId: string }) => Promise<
-    void
-  >,
-) {
-  const stack = await startLocalStack({ s3Port: 0, participantPort: 0 });
-  try {
-    const chat = await openChat(createParticipantClient({ endpoint: stack.participantUrl }));
-    await fn({
-      stack,
-      endpoint: stack.participantUrl,
-      token: chat.connectionToken,
-      contactId: chat.contactId,
-    });
-  } finally {
-    await stack.close();
-  }
-}
+import { randomBytes, sha256, streamOf } from "../testing/data.ts";
 
 async function downloaded(endpoint: string, token: string, attachmentId: string) {
   const download = await downloadAttachment({ endpoint, connectionToken: token, attachmentId });
   const bytes = new Uint8Array(await new Response(download.body).arrayBuffer());
   return { ...download, bytes };
-}
-
-function chunked(bytes: Uint8Array, size = 16_384): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + size));
-      offset += size;
-    },
-  });
 }
 
 Deno.test("uploadAttachment takes a path, file URL, FsFile, File, Blob, bytes and a sized stream; each round-trips intact", async () => {
@@ -67,7 +35,7 @@ Deno.test("uploadAttachment takes a path, file URL, FsFile, File, Blob, bytes an
         { label: "File", file: new File([bytes], "file.pdf", { type: "application/pdf" }) },
         { label: "Blob", file: new Blob([bytes]), name: "blob.pdf" },
         { label: "bytes", file: bytes, name: "bytes.pdf" },
-        { label: "stream", file: chunked(bytes), name: "stream.pdf", size: bytes.length },
+        { label: "stream", file: streamOf(bytes, 16_384), name: "stream.pdf", size: bytes.length },
       ];
       try {
         for (const { label, file, name, size } of cases) {
@@ -141,7 +109,7 @@ Deno.test("a stream shorter or longer than its size fails: no completed attachme
       const error = await uploadAttachment({
         endpoint,
         connectionToken: token,
-        file: chunked(body),
+        file: streamOf(body, 16_384),
         size: label === "short" ? bytes.length : 150_000,
         name: `${label}.pdf`,
       }).catch((e) => e);
@@ -161,9 +129,7 @@ Deno.test("a stream shorter or longer than its size fails: no completed attachme
 Deno.test("an S3 refusal of a streamed upload is an error, and nothing is completed", async () => {
   await withChat(async ({ stack, endpoint, token }) => {
     // Without its bucket, the local S3 answers every PUT with 404 NoSuchBucket.
-    const aws = new AwsClient({ ...LOCAL_S3_CREDENTIALS, service: "s3" });
-    const deleted = await aws.fetch(`${stack.s3.url}/${stack.s3.bucket}`, { method: "DELETE" });
-    assert.equal(deleted.status, 204, await deleted.text());
+    await deleteBucket(stack.s3);
     const path = await Deno.makeTempFile({ suffix: ".csv" });
     try {
       await Deno.writeTextFile(path, "a,b\n1,2\n");

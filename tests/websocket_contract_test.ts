@@ -18,7 +18,7 @@ import {
   sendFile,
   startChatContact,
 } from "./_chat_socket.ts";
-import { randomBytes } from "../testing/data.ts";
+import { EICAR, randomBytes } from "../testing/data.ts";
 
 const SPEC_ID = "https://connect-attachments.invalid/openapi.yaml";
 const spec = parse(await Deno.readTextFile(new URL("../openapi.yaml", import.meta.url)));
@@ -87,8 +87,6 @@ function frameProblems(frame: unknown): string[] {
   }
   return [];
 }
-
-const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-" + "ANTIVIRUS-TEST-FILE!$H+H*";
 
 Deno.test("every frame the websocket sends validates; every pushed item is an openapi.yaml Item", async (t) => {
   const stack = await startLocalStack({

@@ -276,8 +276,8 @@ interface UploadRequest {
 function readUpload(c: Context<Env>): UploadRequest | AttachmentError {
   const refuse = (code: ProblemCode, message: string) =>
     new AttachmentError(code, "validate", message);
-  const { token, problem } = readToken(c.req.raw.headers);
-  if (token === undefined) return refuse("missing_token", `${problem}; ${TOKEN_HINT}`);
+  const token = requestToken(c);
+  if (token instanceof AttachmentError) return token;
 
   const complete = c.req.query("complete");
   if (complete !== undefined && complete !== "true" && complete !== "false") {
@@ -295,14 +295,15 @@ function readUpload(c: Context<Env>): UploadRequest | AttachmentError {
   if (declared === undefined || /chunked/i.test(c.req.header("transfer-encoding") ?? "")) {
     return refuse("length_required", LENGTH_HINT);
   }
-  if (!/^\d{1,16}$/.test(declared)) {
+  const size = lengthOf(declared);
+  if (size === undefined) {
     return refuse("length_required", `Content-Length ${declared} is not a size. ${LENGTH_HINT}`);
   }
   return {
     token,
     name: c.req.param("name") ?? "",
     contentType: c.req.header("content-type"),
-    size: Number(declared),
+    size,
     complete: complete !== "false",
     idempotencyKey,
   };
@@ -399,8 +400,8 @@ async function download(
   limit: ConcurrencyLimit,
   bodyStream: NonNullable<AppOptions["bodyStream"]>,
 ): Promise<Response> {
-  const { token, problem } = readToken(c.req.raw.headers);
-  if (token === undefined) return fail(c, "missing_token", `${problem}; ${TOKEN_HINT}`);
+  const token = requestToken(c);
+  if (token instanceof AttachmentError) return fail(c, token);
   const attachmentId = c.req.param("id") ?? "";
   c.set("attachmentId", attachmentId);
 
@@ -460,9 +461,7 @@ function relayBody(
   bodyStream: NonNullable<AppOptions["bodyStream"]>,
   signal: AbortSignal,
 ): { body: ReadableStream<Uint8Array>; done: Promise<unknown> } {
-  const declared = from.get("content-length");
-  const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined;
-  const { readable, writable } = bodyStream(length);
+  const { readable, writable } = bodyStream(lengthOf(from.get("content-length")));
   const done = source.pipeTo(writable, { signal })
     .catch(() => source.cancel().catch(() => {}));
   return { body: readable, done };
@@ -519,6 +518,17 @@ function downloadHeaders(from: Headers): Headers {
 
 const TOKEN_HINT = "send the chat participant's ConnectionToken in the X-Amz-Bearer header " +
   "(or as Authorization: Bearer <token>)";
+
+/** The request's ConnectionToken, or the `missing_token` refusal that says how to send one. */
+function requestToken(c: Context<Env>): string | AttachmentError {
+  const { token, problem } = readToken(c.req.raw.headers);
+  return token ?? new AttachmentError("missing_token", "validate", `${problem}; ${TOKEN_HINT}`);
+}
+
+/** A `Content-Length` value as a number, or `undefined` where it is none (or not a size). */
+function lengthOf(value: string | null | undefined): number | undefined {
+  return value != null && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
 
 const LENGTH_HINT = "the upload needs a Content-Length (S3 takes no chunked uploads): send " +
   "the file itself, as curl -T file or fetch with a File or Blob body, not a stream";

@@ -44,13 +44,9 @@ export async function latencyFigure(
   // Loopback: one stack, the client and both workers all on it.
   {
     const stack = await launchStack({ maxAttachmentBytes });
-    const workers: BenchWorker[] = [];
     try {
-      workers.push(await launchWorker("workerd", stack, maxAttachmentBytes, plan.launcher));
-      workers.push(await launchWorker("deno", stack, maxAttachmentBytes, plan.launcher));
-      await runScenario("loopback", stack, stack, workers, plan, samples, log);
+      await runScenario("loopback", stack, stack, plan, samples, log);
     } finally {
-      await Promise.allSettled(workers.map((w) => w.close()));
       await stack.close();
     }
   }
@@ -60,13 +56,9 @@ export async function latencyFigure(
   {
     const far = await launchStack({ maxAttachmentBytes, latencyMs: plan.clientAwsRttMs });
     const near = await launchStack({ maxAttachmentBytes, latencyMs: plan.workerAwsRttMs });
-    const workers: BenchWorker[] = [];
     try {
-      workers.push(await launchWorker("workerd", near, maxAttachmentBytes, plan.launcher));
-      workers.push(await launchWorker("deno", near, maxAttachmentBytes, plan.launcher));
-      await runScenario("delayed", far, near, workers, plan, samples, log);
+      await runScenario("delayed", far, near, plan, samples, log);
     } finally {
-      await Promise.allSettled(workers.map((w) => w.close()));
       await far.close();
       await near.close();
     }
@@ -75,6 +67,26 @@ export async function latencyFigure(
 }
 
 async function runScenario(
+  scenario: LatencySample["scenario"],
+  clientStack: BenchStack,
+  workerStack: BenchStack,
+  plan: Plan,
+  samples: LatencySample[],
+  log: (line: string) => void,
+): Promise<void> {
+  // Both workers, on the worker's side of the scenario.
+  const workers: BenchWorker[] = [];
+  try {
+    for (const runtime of ["workerd", "deno"] as const) {
+      workers.push(await launchWorker(runtime, workerStack, plan.latencySize, plan.launcher));
+    }
+    await uploadAll(scenario, clientStack, workerStack, workers, plan, samples, log);
+  } finally {
+    await Promise.allSettled(workers.map((w) => w.close()));
+  }
+}
+
+async function uploadAll(
   scenario: LatencySample["scenario"],
   clientStack: BenchStack,
   workerStack: BenchStack,

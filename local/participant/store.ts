@@ -82,6 +82,21 @@ export class Store {
   readonly #listeners: ItemListener[] = [];
 
   /**
+   * Every attachment StartAttachmentUpload made, in every chat, completed or not: what the
+   * suite, the benchmark and the soak look at to see what the service holds.
+   *
+   * @returns The attachments, chat by chat, each chat's in the order they were started.
+   *
+   * @example
+   * ```ts ignore
+   * const unfinished = store.attachments().filter((a) => !a.completed);
+   * ```
+   */
+  attachments(): Attachment[] {
+    return [...this.chats.values()].flatMap((chat) => [...chat.attachments.values()]);
+  }
+
+  /**
    * Registers a listener for transcript items.
    * @param listener Told of each item as it is added, changed or sent.
    */

@@ -9,7 +9,7 @@
 import type { ParticipantCalls } from "./client.ts";
 import { AttachmentError } from "./errors.ts";
 import { scanProblem } from "./scan.ts";
-import { findAttachment } from "./transcript.ts";
+import { lookUpAttachment } from "./transcript.ts";
 import { s3Failure, serviceFailure } from "./upstream.ts";
 
 /** Options of {@link locateAttachment}. */
@@ -66,14 +66,11 @@ export async function locateAttachment(options: LocateOptions): Promise<Attachme
     if (failure.code !== "attachment_not_found") throw failure;
     // GetAttachment refuses a file that is not (yet) approved as it refuses an unknown id: the
     // transcript's scan status tells them apart.
-    const shown = await findAttachment(attachmentId, {
+    const shown = await lookUpAttachment(attachmentId, {
       client,
       connectionToken,
       signal,
       maxPages: 5,
-    }).catch((lookup) => {
-      if (signal?.aborted) throw lookup;
-      return undefined;
     });
     throw scanProblem(shown?.Status, attachmentId) ?? failure;
   }

@@ -11,7 +11,7 @@ import { AttachmentError } from "./errors.ts";
 import { fetchPut, type PutObject } from "./put.ts";
 import { isAmazonConnectEndpoint } from "./endpoint.ts";
 import { checkAttachment, policyProblems, resolveContentType } from "./rules.ts";
-import { findAttachment, type ScanStatus } from "./transcript.ts";
+import { lookUpAttachment, type ScanStatus } from "./transcript.ts";
 import { participantFailure, s3Failure, serviceFailure } from "./upstream.ts";
 
 /** Options of {@link sendAttachment}. */
@@ -194,14 +194,11 @@ export async function completeUpload(options: CompleteUploadOptions): Promise<vo
   }
   // The transcript's newest pages (two: the attachment was completed moments ago, if at all,
   // and a worker request stays within its subrequests, see docs/scanning.md).
-  const shown = await findAttachment(attachmentId, {
+  const shown = await lookUpAttachment(attachmentId, {
     client,
     connectionToken,
     signal,
     maxPages: 2,
-  }).catch((failure) => {
-    if (signal?.aborted) throw failure;
-    return undefined;
   });
   if (shown) return;
   throw new AttachmentError(

@@ -34,8 +34,8 @@ const _statusesMatchTheModel: [ScanStatus] extends [ArtifactStatus]
 
 /** Options of {@link transcriptPages} and {@link findAttachment}. */
 export interface TranscriptOptions {
-  /** The Participant Service client. */
-  client: ParticipantCalls;
+  /** The Participant Service client (GetTranscript is all a walk calls). */
+  client: Pick<ParticipantCalls, "getTranscript">;
   /** The participant's ConnectionToken. */
   connectionToken: string;
   /** Cancels the walk. */
@@ -112,4 +112,34 @@ export async function findAttachment(
     }
   }
   return undefined;
+}
+
+/**
+ * {@link findAttachment} where a lookup is only a second opinion (whether a refused call
+ * had in fact taken, say): a transcript that cannot be read counts as one that does not show
+ * the attachment. An abort still rejects.
+ *
+ * @param attachmentId The attachment.
+ * @param options The client, the token and the page bound.
+ * @returns The attachment as the transcript shows it, or `undefined` when the pages read do
+ * not hold it or could not be read.
+ * @throws The signal's reason (or the failure it caused), when the signal aborts.
+ *
+ * @example
+ * ```ts ignore
+ * import { lookUpAttachment } from "./transcript.ts";
+ * const shown = await lookUpAttachment(attachmentId, { client, connectionToken, maxPages: 2 });
+ * if (!shown) console.log("not in the chat, as far as can be told");
+ * ```
+ */
+export async function lookUpAttachment(
+  attachmentId: string,
+  options: TranscriptOptions,
+): Promise<AttachmentItem | undefined> {
+  try {
+    return await findAttachment(attachmentId, options);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    return undefined;
+  }
 }

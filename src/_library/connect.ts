@@ -5,8 +5,7 @@
  */
 
 import { type ParticipantServiceOptions, resolveClient } from "./service_options.ts";
-import { serviceFailure } from "../_core/upstream.ts";
-import { AttachmentError } from "../_core/errors.ts";
+import { openConnection } from "../_core/connection.ts";
 
 /**
  * Options of {@link connect}.
@@ -61,22 +60,6 @@ export interface ParticipantConnection {
  * });
  * ```
  */
-export async function connect(options: ConnectOptions): Promise<ParticipantConnection> {
-  const client = resolveClient(options);
-  const { data, error } = await client.createParticipantConnection(options.participantToken, {
-    Type: ["CONNECTION_CREDENTIALS"],
-    ConnectParticipant: true,
-  }, { signal: options.signal });
-  if (error) {
-    throw serviceFailure("CreateParticipantConnection", error);
-  }
-  const credentials = data.ConnectionCredentials;
-  if (!credentials?.ConnectionToken) {
-    throw new AttachmentError(
-      "service_unavailable",
-      "connect",
-      "CreateParticipantConnection answered without a ConnectionToken",
-    );
-  }
-  return { connectionToken: credentials.ConnectionToken, expiry: credentials.Expiry };
+export function connect(options: ConnectOptions): Promise<ParticipantConnection> {
+  return openConnection(resolveClient(options), options.participantToken, options.signal);
 }
