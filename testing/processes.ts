@@ -25,6 +25,11 @@ export interface ProcessStat {
   ppid: number;
   /** CPU time so far, user and system, in seconds. */
   cpuSeconds: number;
+  /**
+   * CPU time of its children that have ended and been waited for (such as each `curl` a
+   * benchmark ran), user and system, in seconds.
+   */
+  childrenCpuSeconds: number;
 }
 
 /** Linux's USER_HZ, the unit of CPU times in /proc; 100 on every mainstream build. */
@@ -52,12 +57,14 @@ export function readStat(pid: number): ProcessStat | undefined {
   // pid (comm) state ppid ...; comm may hold spaces and parentheses.
   const close = text.lastIndexOf(")");
   const fields = text.slice(close + 2).split(" ");
-  // Fields after the name, from state (index 0): ppid is 1, utime 11, stime 12 (in ticks).
+  // Fields after the name, from state (index 0): ppid is 1, utime 11, stime 12, cutime 13,
+  // cstime 14 (in ticks).
   return {
     comm: text.slice(text.indexOf("(") + 1, close),
     state: fields[0],
     ppid: Number(fields[1]),
     cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    childrenCpuSeconds: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
   };
 }
 

@@ -54,8 +54,9 @@ Deno.test("deno task bench --quick measures every figure and writes both result 
     assert.equal(measures("concurrency").length, 5);
     assert.equal(measures("bundle").length, 3);
     assert.equal(measures("coldstart").length, 4);
-    // curl: through the relay with and without Expect, workerd alone both ways.
-    assert.equal(measures("curl").length, 4);
+    // curl: through the relay with and without Expect, workerd alone both ways, the pipe
+    // control (the hop alone), and the worker against the pipe.
+    assert.equal(measures("curl").length, 6);
     // cost: CPU per size, its flatness, and subrequests per upload.
     const costSizes = (report.plan as { costSizes: number[] }).costSizes.length;
     assert.equal(measures("cost").length, costSizes + 2);
