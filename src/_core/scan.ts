@@ -61,6 +61,13 @@ export interface ScanVerdictOptions {
   waitMs?: number;
   /** Cancels the wait; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * How many of the newest transcript items the first look reads (1–100); later looks read
+   * 100. A just-completed attachment is among the newest few, and a short page is a cheaper
+   * answer in a long chat.
+   * @default {100}
+   */
+  firstLookItems?: number;
 }
 
 /**
@@ -85,11 +92,14 @@ export async function scanVerdict(options: ScanVerdictOptions): Promise<ScanStat
   const { client, connectionToken, attachmentId, waitMs = 0, signal } = options;
   const started = Date.now();
   let status: ScanStatus | undefined;
+  let firstPageItems = options.firstLookItems ?? 100;
   for (const at of lookTimes(waitMs)) {
     await sleep(at - (Date.now() - started), signal);
     let shown;
     try {
-      shown = await findAttachment(attachmentId, { client, connectionToken, signal, maxPages: 1 });
+      const look = { client, connectionToken, signal, maxPages: 1, firstPageItems };
+      firstPageItems = 100;
+      shown = await findAttachment(attachmentId, look);
     } catch (error) {
       if (!(error instanceof AttachmentError) || !error.retryable) throw error;
       continue;
@@ -101,10 +111,15 @@ export async function scanVerdict(options: ScanVerdictOptions): Promise<ScanStat
   return status;
 }
 
+/** How many of the newest items the first look after a completion reads. */
+const JUST_COMPLETED_LOOK_ITEMS = 20;
+
 /**
  * The verdict on an attachment that was just completed, as {@link scanVerdict} gives it, for
  * the answer to its upload: the attachment is in the chat whatever this says, so a transcript
  * that cannot be read leaves the status unsaid (`undefined`) instead of failing the upload.
+ * Its first look reads the 20 newest items (the attachment was added a moment before), later
+ * looks a full page.
  *
  * @param options The client, the token, the attachment and how long to wait.
  * @returns The last status seen, or `undefined`.
@@ -120,7 +135,7 @@ export async function completedVerdict(
   options: ScanVerdictOptions,
 ): Promise<ScanStatus | undefined> {
   try {
-    return await scanVerdict(options);
+    return await scanVerdict({ firstLookItems: JUST_COMPLETED_LOOK_ITEMS, ...options });
   } catch (error) {
     if (options.signal?.aborted || !(error instanceof AttachmentError)) throw error;
     return undefined;

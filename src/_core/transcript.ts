@@ -41,17 +41,24 @@ export interface TranscriptOptions {
   /** Cancels the walk. */
   signal?: AbortSignal;
   /**
-   * The most pages read (100 items each): each page is one GetTranscript call, so this bounds
-   * the calls (and, in a worker, the subrequests) a walk makes.
+   * The most pages read: each page is one GetTranscript call, so this bounds the calls (and, in
+   * a worker, the subrequests) a walk makes.
    * @default {50}
    */
   maxPages?: number;
+  /**
+   * How many items the first page asks for (1–100); later pages ask for 100. A small first page
+   * suits a lookup of something just added, which sits at the transcript's newest end.
+   * @default {100}
+   */
+  firstPageItems?: number;
 }
 
 /**
- * Walks a chat's transcript from its newest item back, one GetTranscript page (100 items) at a
- * time, and yields each page's `ATTACHMENT` items, newest first. It stops after the oldest
- * page, at a page token it has seen before, or after `maxPages`.
+ * Walks a chat's transcript from its newest item back, one GetTranscript page (100 items; the
+ * first one `firstPageItems`) at a time, and yields each page's `ATTACHMENT` items, newest
+ * first. It stops after the oldest page, at a page token it has seen before, or after
+ * `maxPages`.
  *
  * @param options The client, the token and the page bound.
  * @returns The pages' attachment items.
@@ -67,12 +74,12 @@ export interface TranscriptOptions {
  * ```
  */
 export async function* transcriptPages(options: TranscriptOptions): AsyncGenerator<Item[]> {
-  const { client, connectionToken, signal, maxPages = 50 } = options;
+  const { client, connectionToken, signal, maxPages = 50, firstPageItems = 100 } = options;
   const seenTokens = new Set<string>();
   let nextToken: string | undefined;
   for (let page = 0; page < maxPages; page++) {
     const { data, error } = await client.getTranscript(connectionToken, {
-      MaxResults: 100,
+      MaxResults: page === 0 ? firstPageItems : 100,
       ScanDirection: "BACKWARD",
       SortOrder: "DESCENDING",
       NextToken: nextToken,
