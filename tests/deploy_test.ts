@@ -58,9 +58,11 @@ Deno.test("wrangler deploy --dry-run accepts the bundle, within its 20 KB gzip b
     console.log(`worker bundle: ${size[1]} KiB minified, ${size[2]} KiB gzipped`);
     // The project's budget: 20 KB gzipped (Workers allow 3 MB on the Free plan). The worker
     // carries the project's one client (openapi-fetch); its OpenAPI document is a static
-    // asset instead, and the build leaves out the helpers of two Hono features it never uses
-    // (app.mount(), c.req.parseBody()), which keeps the bundle within it.
+    // asset instead, and the build leaves out the helpers of three Hono features it never uses
+    // (app.mount(), c.req.parseBody(), c.html() with async content), which keeps the bundle
+    // within it.
     assert.match(source, /app\.mount\(\) is not in this build/);
+    assert.match(source, /c\.html\(\) with async content is not in this build/);
     assert.ok(
       Number(size[2]) * 1024 <= 20_000,
       `the bundle grew to ${size[2]} KiB gzipped, over the 20 KB budget`,

@@ -89,17 +89,22 @@ export interface ScanVerdictOptions {
  * ```
  */
 export async function scanVerdict(options: ScanVerdictOptions): Promise<ScanStatus | undefined> {
-  const { client, connectionToken, attachmentId, waitMs = 0, signal } = options;
+  const { client, connectionToken, attachmentId, waitMs = 0, signal, firstLookItems } = options;
   const started = Date.now();
   let status: ScanStatus | undefined;
-  let firstPageItems = options.firstLookItems ?? 100;
   for (const at of lookTimes(waitMs)) {
     await sleep(at - (Date.now() - started), signal);
     let shown;
     try {
-      const look = { client, connectionToken, signal, maxPages: 1, firstPageItems };
-      firstPageItems = 100;
-      shown = await findAttachment(attachmentId, look);
+      // Only the first look comes at 0.
+      const firstPageItems = at ? 100 : firstLookItems;
+      shown = await findAttachment(attachmentId, {
+        client,
+        connectionToken,
+        signal,
+        maxPages: 1,
+        firstPageItems,
+      });
     } catch (error) {
       if (!(error instanceof AttachmentError) || !error.retryable) throw error;
       continue;

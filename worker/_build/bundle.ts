@@ -6,9 +6,9 @@
  *
  * The bundler is esbuild (the one wrangler uses), for the browser platform, minified, with two
  * plugins: `npm:` specifiers resolve to the packages `deno install` put in `node_modules/`, and
- * two helpers of Hono's that its base classes import for features the worker never uses
- * (`app.mount()` and `c.req.parseBody()`) are left out, which keeps 1.3 KB (gzip) out of the
- * bundle; calling either in the bundle throws.
+ * three helpers of Hono's that its base classes import for features the worker never uses
+ * (`app.mount()`, `c.req.parseBody()` and `c.html()` with async content) are left out, which
+ * keeps 1.5 KB (gzip) out of the bundle; calling any of them in the bundle throws.
  *
  * @module
  */
@@ -159,18 +159,22 @@ const UNUSED_HONO_HELPERS: Record<string, string> = {
     '  throw new Error("app.mount() is not in this build");\n};\n',
   "./utils/body.js": "export const parseBody = () => {\n" +
     '  throw new Error("c.req.parseBody() is not in this build");\n};\n',
+  "./utils/html.js": "export const HtmlEscapedCallbackPhase = { Stringify: 1 };\n" +
+    "export const resolveCallback = () => {\n" +
+    '  throw new Error("c.html() with async content is not in this build");\n};\n',
 };
 
 /**
- * An esbuild plugin that leaves out the helpers behind Hono's `app.mount()` and
- * `c.req.parseBody()`: Hono's base classes import them statically, so no bundler can drop
- * them, though the worker calls neither (the development page is routed with `app.route()`).
+ * An esbuild plugin that leaves out the helpers behind Hono's `app.mount()`,
+ * `c.req.parseBody()` and `c.html()` with async content: Hono's base classes import them
+ * statically, so no bundler can drop them, though the worker calls none of them (the
+ * development page is routed with `app.route()` and served as a plain `Response`).
  */
 const unusedHonoHelpers: esbuild.Plugin = {
   name: "unused-hono-helpers",
   setup(build) {
     build.onResolve(
-      { filter: /^\.\/utils\/(mount|body)\.js$/ },
+      { filter: /^\.\/utils\/(mount|body|html)\.js$/ },
       (args) =>
         /[\\/]hono[\\/]dist$/.test(args.resolveDir)
           ? { path: args.path, namespace: "unused-hono-helper" }
