@@ -117,11 +117,13 @@ Deno.test({
           },
         });
         assert.equal(connected.connectSuccess, true);
-        // connect() resolves before the socket is up: the service tells when it is.
+        // connect() resolves before the socket is up and subscribed (only a subscribed socket
+        // gets the chat's items): the service tells when it is.
         await eventually(async () => {
           const chats = await fetch(`${participantUrl}/_local/chats`).then((r) => r.json());
           const chat = chats.Chats.find((c: { ContactId: string }) => c.ContactId === contactId);
           assert.equal(chat.Participants[0].OpenWebsockets, 1);
+          assert.equal(chat.Participants[0].SubscribedWebsockets, 1);
         }, 20_000);
       });
 

@@ -37,13 +37,17 @@ export function agentRoutes(app: Hono, parts: ServiceParts): void {
         ContactId: chat.contactId,
         InstanceId: chat.instanceId,
         Ended: chat.ended,
-        Participants: chat.participants.map((p) => ({
-          ParticipantId: p.participantId,
-          DisplayName: p.displayName,
-          ParticipantRole: p.role,
-          Disconnected: p.disconnected,
-          OpenWebsockets: sockets.openCount(chat, p),
-        })),
+        Participants: chat.participants.map((p) => {
+          const { open, subscribed } = sockets.counts(chat, p);
+          return {
+            ParticipantId: p.participantId,
+            DisplayName: p.displayName,
+            ParticipantRole: p.role,
+            Disconnected: p.disconnected,
+            OpenWebsockets: open,
+            SubscribedWebsockets: subscribed,
+          };
+        }),
       })),
     }));
 

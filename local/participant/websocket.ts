@@ -146,13 +146,15 @@ export class ChatSockets {
   }
 
   /**
-   * How many sockets of a chat are open (for tests and the development endpoints).
+   * How many sockets of a chat are open, and how many of them subscribed to `aws/chat` (only
+   * those get the chat's items), for tests and the development endpoints.
    * @param chat The chat.
    * @param participant Only this participant's.
    */
-  openCount(chat: Chat, participant?: Participant): number {
-    return [...this.#open.get(chat) ?? []]
-      .filter((o) => !participant || o.participant === participant).length;
+  counts(chat: Chat, participant?: Participant): { open: number; subscribed: number } {
+    const sockets = [...this.#open.get(chat) ?? []]
+      .filter((o) => !participant || o.participant === participant);
+    return { open: sockets.length, subscribed: sockets.filter((o) => o.subscribed).length };
   }
 
   /**
