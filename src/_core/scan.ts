@@ -96,14 +96,13 @@ export async function scanVerdict(options: ScanVerdictOptions): Promise<ScanStat
     await sleep(at - (Date.now() - started), signal);
     let shown;
     try {
-      // Only the first look comes at 0.
-      const firstPageItems = at ? 100 : firstLookItems;
       shown = await findAttachment(attachmentId, {
         client,
         connectionToken,
         signal,
         maxPages: 1,
-        firstPageItems,
+        // Only the first look comes at 0; later ones read the walk's full page.
+        firstPageItems: at ? undefined : firstLookItems,
       });
     } catch (error) {
       if (!(error instanceof AttachmentError) || !error.retryable) throw error;
